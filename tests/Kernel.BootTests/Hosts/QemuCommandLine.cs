@@ -1,0 +1,64 @@
+namespace HekiGuest.Tests.Boot;
+
+/// <summary>Builds the qemu-system-x86_64 argument list for a boot.</summary>
+public static class QemuCommandLine
+{
+    /// <summary>
+    /// The arguments for <paramref name="request"/>. Serial goes to <paramref name="serialLogPath"/>
+    /// through a file chardev: QEMU writes each guest byte straight to the file, so a transcript
+    /// survives a kill at the deadline intact, and QEMU's own messages (stderr) stay apart from it.
+    /// </summary>
+    /// <exception cref="BootSetupException">A needed artifact is missing ("run make first").</exception>
+    /// <exception cref="ArgumentException">An ISO boot was given a command line, or the log path has a comma.</exception>
+    public static IReadOnlyList<string> Build(
+        QemuAccelerator accelerator,
+        KernelArtifacts artifacts,
+        BootRequest request,
+        string serialLogPath)
+    {
+        ArgumentNullException.ThrowIfNull(artifacts);
+        ArgumentNullException.ThrowIfNull(request);
+        if (serialLogPath.Contains(',', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"QEMU's -serial file: cannot take a path with a comma: '{serialLogPath}'", nameof(serialLogPath));
+        }
+
+        var arguments = new List<string>
+        {
+            "-machine", "q35",
+            "-cpu", "max",
+            "-m", "128M",
+            "-accel", accelerator == QemuAccelerator.Kvm ? "kvm" : "tcg",
+            "-display", "none",
+            "-no-reboot",
+            "-nodefaults",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            "-serial", "file:" + serialLogPath,
+        };
+
+        switch (request.Medium)
+        {
+            case BootMedium.Pvh:
+                arguments.AddRange(
+                [
+                    "-kernel", KernelArtifacts.Require(artifacts.KernelElf),
+                    "-initrd", KernelArtifacts.Require(artifacts.TestModule),
+                    "-append", request.KernelCommandLine ?? BootRequest.DefaultCommandLine,
+                ]);
+                break;
+            case BootMedium.Iso:
+                if (request.KernelCommandLine is not null)
+                {
+                    throw new ArgumentException(
+                        "an ISO boot takes its kernel command line from grub.cfg; boot PVH to choose one", nameof(request));
+                }
+
+                arguments.AddRange(["-cdrom", KernelArtifacts.Require(artifacts.Iso), "-boot", "d"]);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(request), request.Medium, "unknown boot medium");
+        }
+
+        return arguments;
+    }
+}
