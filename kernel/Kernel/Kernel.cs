@@ -1,0 +1,51 @@
+using System.Runtime.InteropServices;
+using HekiGuest.Kernel.Arch;
+using HekiGuest.Kernel.Boot;
+using HekiGuest.Kernel.SelfTests;
+using HekiGuest.Kernel.Testing;
+using Internal.Runtime;
+
+namespace HekiGuest.Kernel;
+
+public static unsafe class KernelMain
+{
+    public const string Version = "0.1.0";
+
+    // Required by the C# compiler for an executable; the real entry is kmain, called by boot.s.
+    private static void Main() { }
+
+    [UnmanagedCallersOnly(EntryPoint = "kmain")]
+    private static void KMain(uint magic, uint info)
+    {
+        Machine.InitializeConsole();
+        var c = Machine.Console;
+        c.Line().Write("HekiGuest kernel ").Write(Version).Line(" (x86-64, C# compiled by NativeAOT ilc)");
+        Idt.Install(0x08);
+
+        BootInfo boot = BootInfoParser.Parse(magic, info);
+        if (boot.Error != null) c.Write("boot: warning: ").Line(boot.Error);
+        HeapSetup.ExtendFromMemoryMap(boot);
+        BootPageTables.UnmapNullPage();
+        var cmdline = new CommandLine(boot.CommandLine);
+        c.Write("heap: ").Size(Heap.Capacity).Write(" in ").UDec((ulong)Heap.RegionCount).Line(" regions");
+
+        var registry = new TestRegistry();
+        registry.Add(new RuntimeTests());
+        registry.Add(new BootTests(boot, cmdline));
+        registry.Add(new SerialTests());
+        registry.Add(new CrashTest(CrashTest.Kind.Panic, "crash.panic"));
+        registry.Add(new CrashTest(CrashTest.Kind.Null, "crash.null"));
+        registry.Add(new CrashTest(CrashTest.Kind.Bounds, "crash.bounds"));
+        registry.Add(new CrashTest(CrashTest.Kind.Cast, "crash.cast"));
+        registry.Add(new CrashTest(CrashTest.Kind.OutOfMemory, "crash.oom"));
+        registry.Add(new CrashTest(CrashTest.Kind.StackCookie, "crash.cookie"));
+        registry.Add(new CrashTest(CrashTest.Kind.DivideByZero, "crash.divzero"));
+        registry.Add(new CrashTest(CrashTest.Kind.Hang, "crash.hang"));
+        registry.Add(new CrashTest(CrashTest.Kind.TripleFault, "crash.triple"));
+
+        var t = new TestContext(c);
+        registry.Run(t, cmdline.Get("tests"));
+        t.Summary();
+        Machine.Exit(t.Failed == 0 ? Machine.ExitPassed : Machine.ExitFailed);
+    }
+}

@@ -1,0 +1,61 @@
+# The sealed routines: the only code in the image allowed to write CR0/CR3/CR4, execute WRMSR,
+# XSETBV, LGDT, LIDT, LTR or LLDT. Each is a leaf with the SysV calling convention
+# (arguments in RDI, RSI; no stack use). docs/architecture.md describes the contract.
+        .intel_syntax noprefix
+        .section .heki.sealed, "ax"
+        .code64
+
+        .global heki_sealed_write_cr0
+heki_sealed_write_cr0:          # void (ulong value)
+        mov cr0, rdi
+        ret
+
+        .global heki_sealed_write_cr3
+heki_sealed_write_cr3:          # void (ulong value)
+        mov cr3, rdi
+        ret
+
+        .global heki_sealed_write_cr4
+heki_sealed_write_cr4:          # void (ulong value)
+        mov cr4, rdi
+        ret
+
+        .global heki_sealed_wrmsr
+heki_sealed_wrmsr:              # void (uint msr, ulong value)
+        mov ecx, edi
+        mov eax, esi
+        mov rdx, rsi
+        shr rdx, 32
+        wrmsr
+        ret
+
+        .global heki_sealed_xsetbv
+heki_sealed_xsetbv:             # void (uint xcr, ulong value)
+        mov ecx, edi
+        mov eax, esi
+        mov rdx, rsi
+        shr rdx, 32
+        xsetbv
+        ret
+
+        .global heki_sealed_lgdt
+heki_sealed_lgdt:               # void (DescriptorTablePointer* p)
+        lgdt [rdi]
+        ret
+
+        .global heki_sealed_lidt
+heki_sealed_lidt:               # void (DescriptorTablePointer* p)
+        lidt [rdi]
+        ret
+
+        .global heki_sealed_ltr
+heki_sealed_ltr:                # void (ushort selector)
+        ltr di
+        ret
+
+        .global heki_sealed_lldt
+heki_sealed_lldt:               # void (ushort selector)
+        lldt di
+        ret
+
+        .balign 4096

@@ -1,0 +1,20 @@
+# Debian packages the ISO and QEMU paths need. `make deps` installs only the missing ones.
+DEPS_PACKAGES := qemu-system-x86 grub-pc-bin grub-common xorriso mtools
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps deps-iso deps-qemu
+deps:
+	@missing=""; for p in $(DEPS_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else echo "deps: all present ($(DEPS_PACKAGES))"; fi
+
+# Order-only prerequisites: run deps only when a tool is actually missing.
+deps-iso:
+	@command -v grub-mkrescue >/dev/null && command -v xorriso >/dev/null && command -v mformat >/dev/null \
+	  && [ -d /usr/lib/grub/i386-pc ] || $(MAKE) --no-print-directory deps
+deps-qemu:
+	@command -v qemu-system-x86_64 >/dev/null || $(MAKE) --no-print-directory deps

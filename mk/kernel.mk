@@ -1,0 +1,59 @@
+# Kernel build: C# -> IL (dotnet build) -> object (ilc) ; asm (GNU as) ; link (GNU ld) ; ISO.
+KERNEL_DIR      := $(ROOT)/kernel
+KBUILD          := $(BUILD)/kernel
+KERNEL_ELF      := $(BUILD)/kernel.elf
+KERNEL_STRIPPED := $(BUILD)/kernel.stripped.elf
+KERNEL_ISO      := $(BUILD)/hekiguest.iso
+TEST_MODULE     := $(BUILD)/testmodule.bin
+NUGET_PACKAGES  ?= $(HOME)/.nuget/packages
+ILC_VERSION     := $(shell sed -n 's:.*<HekiIlcVersion>\(.*\)</HekiIlcVersion>.*:\1:p' $(ROOT)/Directory.Packages.props)
+ILC             := $(NUGET_PACKAGES)/runtime.linux-x64.microsoft.dotnet.ilcompiler/$(ILC_VERSION)/tools/ilc
+KERNEL_CS       := $(shell find $(KERNEL_DIR)/Corelib $(KERNEL_DIR)/Kernel -name '*.cs' -o -name '*.csproj' | grep -v '/obj/' | grep -v '/bin/')
+KERNEL_ASM      := $(wildcard $(KERNEL_DIR)/arch/x86_64/*.s)
+KERNEL_ASM_OBJ  := $(patsubst $(KERNEL_DIR)/arch/x86_64/%.s,$(KBUILD)/%.o,$(KERNEL_ASM))
+KERNEL_IL_DIR   := $(KBUILD)/il
+KERNEL_CMDLINE  ?= modules=1 mem=128
+SEALCHECK_RUN   ?= true
+
+.PHONY: kernel iso
+kernel: $(KERNEL_ELF)
+iso: $(KERNEL_ISO)
+
+# C# -> IL. One dotnet build of the kernel project also builds the corelib.
+$(KBUILD)/il.stamp: $(KERNEL_CS) $(ROOT)/Directory.Packages.props $(KERNEL_DIR)/Directory.Build.props
+	@mkdir -p $(KERNEL_IL_DIR)
+	$(DOTNET) build $(KERNEL_DIR)/Kernel/HekiGuest.Kernel.csproj -c Release -o $(KERNEL_IL_DIR) --nologo -v q -clp:NoSummary
+	@test -x $(ILC) || { echo "kernel: error: ilc $(ILC_VERSION) not found at $(ILC) (restore failed?)" >&2; exit 2; }
+	@touch $@
+
+# IL -> native object. No --dehydrate: type data must be readable without rehydration code.
+$(KBUILD)/kernel_cs.o: $(KBUILD)/il.stamp
+	$(ILC) $(KERNEL_IL_DIR)/HekiGuest.Kernel.dll -r $(KERNEL_IL_DIR)/HekiGuest.Corelib.dll \
+	  -o $@ --targetos:linux --targetarch:x64 -O --nativelib \
+	  --systemmodule:HekiGuest.Corelib --generateunmanagedentrypoints:HekiGuest.Corelib \
+	  --map:$(KBUILD)/kernel_cs.map.xml
+
+$(KBUILD)/%.o: $(KERNEL_DIR)/arch/x86_64/%.s
+	@mkdir -p $(KBUILD)
+	as --64 -o $@ $<
+
+$(KERNEL_ELF): $(KBUILD)/kernel_cs.o $(KERNEL_ASM_OBJ) $(KERNEL_DIR)/linker.ld
+	ld -nostdlib -static --no-dynamic-linker -z max-page-size=0x1000 -z noexecstack \
+	  -T $(KERNEL_DIR)/linker.ld -o $@.tmp $(KERNEL_ASM_OBJ) $(KBUILD)/kernel_cs.o
+	$(SEALCHECK_RUN) $@.tmp
+	mv $@.tmp $@
+	strip -o $(KERNEL_STRIPPED) $@
+
+# The HEKIMOD1 test module the boot self-tests verify byte for byte.
+$(TEST_MODULE): $(ROOT)/tests/make-test-module.sh
+	@mkdir -p $(BUILD)
+	bash $< $@
+
+$(KERNEL_ISO): $(KERNEL_ELF) $(TEST_MODULE) | deps-iso
+	@rm -rf $(KBUILD)/iso && mkdir -p $(KBUILD)/iso/boot/grub
+	cp $(KERNEL_STRIPPED) $(KBUILD)/iso/boot/kernel.elf
+	cp $(TEST_MODULE) $(KBUILD)/iso/boot/testmodule.bin
+	printf 'set timeout=0\nset default=0\nserial --unit=0 --speed=115200\nterminal_output serial\nmenuentry "HekiGuest" {\n  multiboot2 /boot/kernel.elf %s\n  module2 /boot/testmodule.bin testmodule\n  boot\n}\n' "$(KERNEL_CMDLINE)" > $(KBUILD)/iso/boot/grub/grub.cfg
+	grub-file --is-x86-multiboot2 $(KBUILD)/iso/boot/kernel.elf
+	grub-mkrescue -o $@ $(KBUILD)/iso --install-modules="multiboot2 normal serial terminal" \
+	  --locales= --fonts= --themes= -- -quiet 2>/dev/null
