@@ -1,0 +1,104 @@
+using System.Globalization;
+
+namespace HekiGuest.Tests.Boot;
+
+/// <summary>Turns a <see cref="BootOutcome"/> into the list of reasons it is not a clean pass.</summary>
+public static class BootDiagnosis
+{
+    /// <summary>
+    /// Everything that keeps <paramref name="outcome"/> from being a clean pass: a hang, a missing
+    /// SUMMARY, PANIC lines, FAIL lines, transcript problems, an exit code other than 1 and, when
+    /// <paramref name="expected"/> is given, expected tests that did not PASS and SKIPs it does not
+    /// allow. An empty list means the boot passed.
+    /// </summary>
+    public static IReadOnlyList<BootFinding> Diagnose(BootOutcome outcome, ExpectedTests? expected)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+
+        var findings = new List<BootFinding>();
+        var transcript = outcome.Transcript;
+
+        if (outcome.TimedOut)
+        {
+            findings.Add(new(
+                BootFindingKind.Hang,
+                $"no exit within the {Seconds(outcome.Request.Deadline)} s deadline (hang?): the host's process tree was killed"
+                + (transcript.Summary is null ? " and the guest never printed SUMMARY" : string.Empty)));
+        }
+        else if (transcript.Summary is null)
+        {
+            findings.Add(new(
+                BootFindingKind.NoSummary,
+                $"the host exited with code {outcome.ExitCode} without a SUMMARY line "
+                + "(triple fault or crash under -no-reboot, a panic, or the host could not start the guest)"));
+        }
+
+        foreach (var panic in transcript.Panics)
+        {
+            findings.Add(new(BootFindingKind.Panic, $"kernel panic (line {panic.LineNumber}): {panic.Message}"));
+        }
+
+        foreach (var problem in transcript.Problems)
+        {
+            findings.Add(new(BootFindingKind.TranscriptProblem, $"transcript {problem}"));
+        }
+
+        foreach (var failure in transcript.UnexpectedFailures)
+        {
+            findings.Add(new(BootFindingKind.TestFailure, $"{failure} (line {failure.LineNumber})"));
+        }
+
+        if (expected is not null)
+        {
+            CheckExpected(transcript, expected, findings);
+        }
+
+        if (!outcome.TimedOut && outcome.ExitCode != GuestExitCodes.AllPassed)
+        {
+            var code = outcome.ExitCode is int value ? GuestExitCodes.Describe(value) : "unknown";
+            findings.Add(new(BootFindingKind.WrongExitCode, $"host exit code {code}; want 1 (all passed)"));
+        }
+
+        return findings;
+    }
+
+    private static void CheckExpected(Transcript transcript, ExpectedTests expected, List<BootFinding> findings)
+    {
+        if (expected.Entries.Count == 0)
+        {
+            findings.Add(new(
+                BootFindingKind.NoExpectedTests,
+                $"{ExpectedTests.FileName} lists no tests for the groups booted: add a 'group: name' line per kernel test"));
+        }
+
+        foreach (var entry in expected.Entries)
+        {
+            var result = transcript.Find(entry.Id);
+            if (result is null)
+            {
+                findings.Add(new(
+                    BootFindingKind.ExpectedTestMissing,
+                    $"expected '{entry.Id}' ({ExpectedTests.FileName}:{entry.LineNumber}) but the kernel printed no result for it"));
+                continue;
+            }
+
+            var accepted = result.Kind == ResultKind.Pass || (result.Kind == ResultKind.Skip && entry.SkipAllowed);
+            if (!accepted && !result.IsUnexpectedFailure)
+            {
+                var why = result.Kind == ResultKind.Skip ? " and it is not marked skip-ok" : string.Empty;
+                findings.Add(new(
+                    BootFindingKind.ExpectedTestNotPassed,
+                    $"expected '{entry.Id}' to PASS, got '{result}' (line {result.LineNumber}){why}"));
+            }
+        }
+
+        foreach (var skip in transcript.Results.Where(r => r.Kind == ResultKind.Skip && expected.Find(r.Id) is null))
+        {
+            findings.Add(new(
+                BootFindingKind.UnexpectedSkip,
+                $"'{skip}' (line {skip.LineNumber}) is not in {ExpectedTests.FileName}; list it as 'skip-ok {skip.Id}' if that SKIP is fine"));
+        }
+    }
+
+    private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+}
