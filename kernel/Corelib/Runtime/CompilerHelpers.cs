@@ -12,6 +12,7 @@ namespace Internal.Runtime.CompilerHelpers
         public static void ThrowIndexOutOfRangeException() => RuntimeFailure.Fail(FailureKind.IndexOutOfRange);
         public static void ThrowNullReferenceException() => RuntimeFailure.Fail(FailureKind.NullReference);
         public static void ThrowDivideByZeroException() => RuntimeFailure.Fail(FailureKind.DivideByZero);
+        public static void ThrowInvalidCastException() => RuntimeFailure.Fail(FailureKind.InvalidCast);
         public static void ThrowArrayTypeMismatchException() => RuntimeFailure.Fail(FailureKind.ArrayTypeMismatch);
         public static void ThrowPlatformNotSupportedException() => RuntimeFailure.Fail(FailureKind.Unsupported, "platform not supported");
         public static void ThrowTypeLoadException() => RuntimeFailure.Fail(FailureKind.InvalidProgram, "type load");

@@ -36,7 +36,8 @@ public sealed unsafe class CrashTest : ITestGroup
             case Kind.Cast:
             {
                 s_victim = new Victim();
-                object o = s_index > 5 ? s_notAVictim : s_victim;
+                // Opaque to the compiler, so the cast is checked at run time.
+                object o = Native.ReadTsc() != 0 ? s_notAVictim : s_victim;
                 Victim v = (Victim)o;
                 v.Field = 2;
                 s_victim = v;
