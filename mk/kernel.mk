@@ -56,4 +56,5 @@ $(KERNEL_ISO): $(KERNEL_ELF) $(TEST_MODULE) | deps-iso
 	printf 'set timeout=0\nset default=0\nserial --unit=0 --speed=115200\nterminal_output serial\nmenuentry "HekiGuest" {\n  multiboot2 /boot/kernel.elf %s\n  module2 /boot/testmodule.bin testmodule\n  boot\n}\n' "$(KERNEL_CMDLINE)" > $(KBUILD)/iso/boot/grub/grub.cfg
 	grub-file --is-x86-multiboot2 $(KBUILD)/iso/boot/kernel.elf
 	grub-mkrescue -o $@ $(KBUILD)/iso --install-modules="multiboot2 normal serial terminal" \
-	  --locales= --fonts= --themes= -- -quiet 2>/dev/null
+	  --locales= --fonts= --themes= > $(KBUILD)/grub-mkrescue.log 2>&1 \
+	  || { cat $(KBUILD)/grub-mkrescue.log >&2; echo "iso: error: grub-mkrescue failed" >&2; exit 2; }
