@@ -44,3 +44,7 @@ test: all $(TEST_MODULE) | deps-qemu
 clean:
 	rm -rf $(BUILD)
 	find $(ROOT) -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} +
+
+.PHONY: bench-boot
+bench-boot: all $(TEST_MODULE) | deps-qemu
+	@bash $(ROOT)/tools/bench-boot.sh
