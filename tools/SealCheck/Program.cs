@@ -1,0 +1,3 @@
+using HekiGuest.Tools.SealCheck.Cli;
+
+return SealCheckCommand.Run(args, Console.Out, Console.Error);
