@@ -1,0 +1,36 @@
+using Xunit.Abstractions;
+
+namespace HekiGuest.Tests.Boot;
+
+/// <summary>
+/// The default boot on both paths must PASS every test in expected-tests.txt, print no FAIL, close
+/// with a SUMMARY that agrees with the result lines, and exit with status 1.
+/// </summary>
+public sealed class DefaultBootTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task PvhBootPassesEveryExpectedTest()
+    {
+        var outcome = await KernelBoot.BootAsync(BootRequest.Pvh("pvh-default", KernelBoot.Deadline), output);
+
+        BootAssert.Passed(outcome, ExpectedTests.LoadDefault());
+    }
+
+    [Fact]
+    public async Task IsoBootPassesEveryExpectedTest()
+    {
+        var outcome = await KernelBoot.BootAsync(BootRequest.Iso("iso-default", KernelBoot.Deadline), output);
+
+        BootAssert.Passed(outcome, ExpectedTests.LoadDefault());
+    }
+
+    [Fact]
+    public async Task PvhBootOfOneGroupRunsOnlyThatGroup()
+    {
+        var outcome = await KernelBoot.BootAsync(
+            BootRequest.Pvh("pvh-serial-only", KernelBoot.Deadline, "tests=serial"), output);
+
+        BootAssert.Passed(outcome, ExpectedTests.LoadDefault().ForGroups(["serial"]));
+        Assert.All(outcome.Transcript.Results, r => Assert.Equal("serial", r.Id.Group));
+    }
+}
