@@ -5,6 +5,9 @@ namespace HekiGuest.Tests.Boot;
 /// <summary>Turns a <see cref="BootOutcome"/> into the list of reasons it is not a clean pass.</summary>
 public static class BootDiagnosis
 {
+    /// <summary>Up to this many missing expected tests get a line each; more are summed up in one.</summary>
+    public const int MissingListedOneByOne = 5;
+
     /// <summary>
     /// Everything that keeps <paramref name="outcome"/> from being a clean pass: a hang, a missing
     /// SUMMARY, PANIC lines, FAIL lines, transcript problems, an exit code other than 1 and, when
@@ -71,14 +74,13 @@ public static class BootDiagnosis
                 $"{ExpectedTests.FileName} lists no tests for the groups booted: add a 'group: name' line per kernel test"));
         }
 
+        var missing = new List<ExpectedTest>();
         foreach (var entry in expected.Entries)
         {
             var result = transcript.Find(entry.Id);
             if (result is null)
             {
-                findings.Add(new(
-                    BootFindingKind.ExpectedTestMissing,
-                    $"expected '{entry.Id}' ({ExpectedTests.FileName}:{entry.LineNumber}) but the kernel printed no result for it"));
+                missing.Add(entry);
                 continue;
             }
 
@@ -92,11 +94,34 @@ public static class BootDiagnosis
             }
         }
 
+        AddMissing(missing, findings);
+
         foreach (var skip in transcript.Results.Where(r => r.Kind == ResultKind.Skip && expected.Find(r.Id) is null))
         {
             findings.Add(new(
                 BootFindingKind.UnexpectedSkip,
                 $"'{skip}' (line {skip.LineNumber}) is not in {ExpectedTests.FileName}; list it as 'skip-ok {skip.Id}' if that SKIP is fine"));
+        }
+    }
+
+    private static void AddMissing(List<ExpectedTest> missing, List<BootFinding> findings)
+    {
+        if (missing.Count > MissingListedOneByOne)
+        {
+            // A boot that died early misses most of the list; one line keeps the real reason visible.
+            var examples = string.Join(", ", missing.Take(3).Select(e => $"'{e.Id}'"));
+            findings.Add(new(
+                BootFindingKind.ExpectedTestMissing,
+                $"{missing.Count} tests in {ExpectedTests.FileName} have no result line, starting with {examples} "
+                + $"({ExpectedTests.FileName}:{missing[0].LineNumber})"));
+            return;
+        }
+
+        foreach (var entry in missing)
+        {
+            findings.Add(new(
+                BootFindingKind.ExpectedTestMissing,
+                $"expected '{entry.Id}' ({ExpectedTests.FileName}:{entry.LineNumber}) but the kernel printed no result for it"));
         }
     }
 

@@ -56,6 +56,19 @@ public sealed class BootDiagnosisTests
     }
 
     [Fact]
+    public void ManyMissingExpectedTestsAreSummedUpInOneFinding()
+    {
+        var expected = ExpectedTests.Parse(string.Concat(Enumerable.Range(1, 8).Select(i => $"runtime: t{i}\n")), "f");
+        var outcome = Outcome("PASS: runtime: t1\nstarting runtime: t2\n", exitCode: 0);
+
+        var missing = Assert.Single(BootDiagnosis.Diagnose(outcome, expected), f => f.Kind == BootFindingKind.ExpectedTestMissing);
+
+        Assert.Equal(
+            "7 tests in expected-tests.txt have no result line, starting with 'runtime: t2', 'runtime: t3', 'runtime: t4' (expected-tests.txt:2)",
+            missing.Message);
+    }
+
+    [Fact]
     public void EmptyExpectedListIsAFinding()
     {
         var outcome = Outcome("PASS: runtime: a\nSUMMARY: 1 tests\n", 1);
