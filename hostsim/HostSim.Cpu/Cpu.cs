@@ -1,0 +1,362 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Iced.Intel;
+
+namespace HekiGuest.HostSim.Cpu;
+
+/// <summary>
+/// One x86-64 logical processor: architectural state plus an interpreter over a decode cache.
+/// The core does no I/O of its own: memory goes through <see cref="IAddressTranslator"/> into
+/// <see cref="PhysicalMemory"/>, everything else through the hook interfaces. Exceptions are not
+/// delivered here: <see cref="Run"/> stops with <see cref="StopReason.Exception"/> and the machine
+/// delivers <see cref="PendingException"/> through the IDT.
+/// </summary>
+public sealed unsafe partial class Cpu
+{
+    public const int RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
+    public const int ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
+    public const ulong NoBreak = ulong.MaxValue;
+
+    private const int CacheBits = 16;
+    private const int CacheMask = (1 << CacheBits) - 1;
+
+    /// <summary>General purpose registers RAX..R15.</summary>
+    public readonly ulong[] Gpr = new ulong[16];
+
+    public ulong Rip;
+    public ulong Rflags = Flag.Reserved1;
+
+    /// <summary>XMM0..XMM15.</summary>
+    public readonly Vector128<ulong>[] Xmm = new Vector128<ulong>[16];
+    public uint Mxcsr = 0x1F80;
+    public ushort FpuControl = 0x37F;
+    public ushort FpuStatus;
+    public ushort FpuTagAbridged;
+
+    /// <summary>ES, CS, SS, DS, FS, GS.</summary>
+    public readonly SegmentRegister[] Segments = new SegmentRegister[6];
+    public SegmentRegister Tr;
+    public SegmentRegister Ldtr;
+    public DescriptorTableRegister Gdtr;
+    public DescriptorTableRegister Idtr;
+
+    public ulong Cr0 = 0x60000010;
+    public ulong Cr2;
+    public ulong Cr3;
+    public ulong Cr4;
+    public ulong Cr8;
+    public ulong Efer;
+    public ulong Xcr0 = 1;
+    public readonly ulong[] Dr = [0, 0, 0, 0, 0xFFFF0FF0, 0x400, 0xFFFF0FF0, 0x400];
+    public ulong KernelGsBase;
+    public ulong Star, Lstar, Cstar, Sfmask;
+    public ulong Pat = 0x0007040600070406;
+    public ulong TscOffset;
+    public ulong ApicBase = 0xFEE00900;
+
+    /// <summary>Current privilege level.</summary>
+    public int Cpl { get; private set; }
+
+    /// <summary>Effective code size of the current CS: 16, 32 or 64.</summary>
+    public int Bitness { get; private set; } = 32;
+
+    /// <summary>Instructions completed since construction (faulting ones excluded).</summary>
+    public long InstructionsRetired { get; private set; }
+
+    /// <summary>Run stops with <see cref="StopReason.Breakpoint"/> when RIP equals this before an instruction.</summary>
+    public ulong BreakAt = NoBreak;
+
+    /// <summary>Set for one instruction after STI / MOV SS / POP SS (the machine must not inject interrupts then).</summary>
+    public bool InterruptShadow { get; private set; }
+
+    public PendingException? PendingException { get; private set; }
+
+    /// <summary>Unimplemented/undecodable instructions met, most recent last (bounded).</summary>
+    public IReadOnlyList<Diagnostic> Diagnostics => _diagnostics;
+
+    public PhysicalMemory Memory { get; }
+    public IAddressTranslator Translator { get; set; }
+    public IPortIo? PortIo { get; set; }
+    public IMsrHook? MsrHook { get; set; }
+    public ICpuidProvider Cpuid { get; set; }
+    public IHypercallHandler? Hypercalls { get; set; }
+    public IControlRegisterHook? ControlRegisterHook { get; set; }
+
+    private readonly List<Diagnostic> _diagnostics = [];
+    private readonly DecodedOp?[] _cache = new DecodedOp?[1 << CacheBits];
+    private readonly byte[] _codePages;
+    private readonly GuestFaultException _fault = new();
+    private readonly ulong[] _segBase = new ulong[6];
+    private ulong _ipMask = 0xFFFF_FFFF;
+    private ulong _curRip;
+    private StopReason _stop;
+    private bool _stopRequested;
+    private bool _shadowNext;
+    private long _budget;
+    private long _runStartRetired;
+
+    /// <summary>Instructions retired including the current run (for RDTSC).</summary>
+    internal long RetiredNow => _runStartRetired + (_runMax - _budget);
+    private long _runMax;
+
+    public Cpu(PhysicalMemory memory, IAddressTranslator? translator = null)
+    {
+        Memory = memory;
+        Translator = translator ?? new FlatTranslator(memory.Size);
+        Cpuid = new DefaultCpuid();
+        _codePages = new byte[(memory.Size + 4095) >> 12];
+        FlushTlb();
+        for (int i = 0; i < 6; i++)
+        {
+            Segments[i] = new SegmentRegister { Attributes = 0x93, Limit = 0xFFFF_FFFF };
+        }
+        Segments[CS].Attributes = 0x409B; // 32-bit code, DPL 0
+        UpdateMode();
+    }
+
+    /// <summary>Puts the processor in 64-bit mode at CPL 0 with flat segments, PAE paging flags and SSE enabled (test/bench convenience).</summary>
+    public void EnterFlatLongMode(ushort codeSelector = 0x08, ushort dataSelector = 0x10)
+    {
+        Cr0 = 0x80000033; // PG | NE | ET | MP | PE
+        Cr4 = 0x620;      // PAE | OSFXSR | OSXMMEXCPT
+        Efer = 0x500;     // LME | LMA
+        for (int i = 0; i < 6; i++)
+        {
+            Segments[i] = new SegmentRegister { Selector = dataSelector, Attributes = 0xC093, Limit = 0xFFFF_FFFF };
+        }
+        Segments[CS] = new SegmentRegister { Selector = codeSelector, Attributes = 0xA09B, Limit = 0xFFFF_FFFF };
+        UpdateMode();
+        FlushTlb();
+    }
+
+    /// <summary>Puts the processor in 32-bit flat protected mode at CPL 0 (no paging), as a multiboot loader would.</summary>
+    public void EnterFlatProtectedMode(ushort codeSelector = 0x08, ushort dataSelector = 0x10)
+    {
+        Cr0 = 0x11;
+        Cr4 = 0;
+        Efer = 0;
+        for (int i = 0; i < 6; i++)
+        {
+            Segments[i] = new SegmentRegister { Selector = dataSelector, Attributes = 0xC093, Limit = 0xFFFF_FFFF };
+        }
+        Segments[CS] = new SegmentRegister { Selector = codeSelector, Attributes = 0xC09B, Limit = 0xFFFF_FFFF };
+        UpdateMode();
+        FlushTlb();
+    }
+
+    public bool LongModeActive => (Efer & 0x400) != 0;
+
+    /// <summary>Reads or writes a segment register's hidden state directly (machine/loader use).</summary>
+    public void SetSegment(int index, SegmentRegister value)
+    {
+        Segments[index] = value;
+        UpdateMode();
+    }
+
+    /// <summary>Recomputes derived state (code size, CPL, effective segment bases) after direct state edits.</summary>
+    public void UpdateMode()
+    {
+        var cs = Segments[CS];
+        int bits = LongModeActive && cs.Long ? 64 : cs.DefaultBig ? 32 : 16;
+        int cpl = (Cr0 & 1) == 0 ? 0 : cs.Dpl;
+        if ((Cr0 & 1) != 0 && (cs.Selector & 3) != cs.Dpl && (cs.Attributes & 0x10) != 0)
+        {
+            cpl = cs.Selector & 3;
+        }
+        if (cpl != Cpl)
+        {
+            Cpl = cpl;
+            FlushTlb();
+        }
+        Bitness = bits;
+        _ipMask = bits == 64 ? ulong.MaxValue : 0xFFFF_FFFF;
+        for (int i = 0; i < 6; i++)
+        {
+            _segBase[i] = bits == 64 && i < FS ? 0 : Segments[i].Base;
+        }
+    }
+
+    /// <summary>Stop the current <see cref="Run"/> after the instruction that is executing (hooks may call this).</summary>
+    public void RequestStop() => _stopRequested = true;
+
+    /// <summary>Clears the pending exception (after the machine delivered it).</summary>
+    public void ClearPendingException() => PendingException = null;
+
+    /// <summary>
+    /// Executes up to <paramref name="maxInstructions"/> instructions. Never throws for guest
+    /// behaviour: faults come back as <see cref="StopReason.Exception"/>.
+    /// </summary>
+    public StopReason Run(long maxInstructions)
+    {
+        PendingException = null;
+        _stopRequested = false;
+        _budget = maxInstructions;
+        _runMax = maxInstructions;
+        _runStartRetired = InstructionsRetired;
+        try
+        {
+            var cache = _cache;
+            while (_budget > 0)
+            {
+                ulong rip = Rip;
+                if (rip == BreakAt)
+                {
+                    return StopReason.Breakpoint;
+                }
+                ulong la = rip + _segBase[CS];
+                ulong page = la >> 12;
+                int slot = (int)page & TlbMask;
+                if (_xTag[slot] != page)
+                {
+                    FillExecTlb(la);
+                }
+                ulong phys = _xPhys[slot] | (la & 0xFFF);
+                var d = cache[phys & CacheMask];
+                if (d == null || d.Phys != phys || d.Bitness != Bitness)
+                {
+                    d = DecodeAt(rip, la, phys);
+                }
+                _curRip = rip;
+                Rip = (rip + (uint)d.Length) & _ipMask;
+                if (_shadowNext)
+                {
+                    _shadowNext = false;
+                    InterruptShadow = true;
+                }
+                else
+                {
+                    InterruptShadow = false;
+                }
+                _budget--;
+                if (!Execute(d) || _stopRequested)
+                {
+                    InstructionsRetired += maxInstructions - _budget;
+                    _stopRequested = false;
+                    return _stop;
+                }
+            }
+            InstructionsRetired += maxInstructions - _budget;
+            return StopReason.InstructionLimit;
+        }
+        catch (GuestFaultException e)
+        {
+            InstructionsRetired += maxInstructions - _budget - 1 + (e.IsSoftwareInterrupt ? 1 : 0);
+            if (!e.IsSoftwareInterrupt)
+            {
+                Rip = _curRip;
+            }
+            if (e.Fault.Vector == GuestFault.PageFault)
+            {
+                Cr2 = e.Fault.Cr2;
+            }
+            PendingException = new PendingException(e.Fault, e.IsSoftwareInterrupt, _curRip);
+            return StopReason.Exception;
+        }
+    }
+
+    /// <summary>Execute exactly one instruction.</summary>
+    public StopReason Step() => Run(1);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal void Raise(GuestFault fault)
+    {
+        _fault.Fault = fault;
+        _fault.IsSoftwareInterrupt = false;
+        throw _fault;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RaiseSoftware(byte vector)
+    {
+        _fault.Fault = new GuestFault(vector, false, 0, 0);
+        _fault.IsSoftwareInterrupt = true;
+        throw _fault;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RaiseUnimplemented(DecodedOp d, string message)
+    {
+        if (_diagnostics.Count >= 1000)
+        {
+            _diagnostics.RemoveAt(0);
+        }
+        _diagnostics.Add(new Diagnostic(_curRip, d.Insn.IsInvalid ? "(bad)" : d.Mnemonic, d.Bytes, message));
+        Raise(GuestFault.UD());
+    }
+
+    private DecodedOp DecodeAt(ulong rip, ulong la, ulong phys)
+    {
+        var buf = new byte[15];
+        int inPage = (int)Math.Min(15UL, 4096 - (la & 0xFFF));
+        new ReadOnlySpan<byte>(Memory.Base + phys, inPage).CopyTo(buf);
+        int n = inPage;
+        var instr = DecodeBytes(buf, n, rip, out var error);
+        ulong phys2 = ulong.MaxValue;
+        if (error == DecoderError.NoMoreBytes && n < 15)
+        {
+            // the instruction continues on the next page: translate it (may #PF) and decode again
+            phys2 = TranslateExec(la + (ulong)inPage);
+            new ReadOnlySpan<byte>(Memory.Base + phys2, 15 - inPage).CopyTo(buf.AsSpan(inPage));
+            n = 15;
+            instr = DecodeBytes(buf, n, rip, out error);
+        }
+        var bytes = buf.AsSpan(0, instr.IsInvalid ? Math.Min(n, 15) : instr.Length).ToArray();
+        var d = OpBuilder.Build(in instr, phys, Bitness, bytes);
+        if (instr.IsInvalid)
+        {
+            d.Length = 1;
+        }
+        MarkCodePage(phys >> 12);
+        if (phys2 != ulong.MaxValue && d.Length > inPage)
+        {
+            MarkCodePage(phys2 >> 12);
+        }
+        _cache[phys & CacheMask] = d;
+        return d;
+    }
+
+    private Instruction DecodeBytes(byte[] buf, int n, ulong rip, out DecoderError error)
+    {
+        var decoder = Iced.Intel.Decoder.Create(Bitness, new ByteArrayCodeReader(buf, 0, n), rip, DecoderOptions.None);
+        decoder.Decode(out var instr);
+        error = decoder.LastError;
+        return instr;
+    }
+
+    private void MarkCodePage(ulong ppage)
+    {
+        if (_codePages[ppage] == 0)
+        {
+            _codePages[ppage] = 1;
+            FlushWriteTlb();
+        }
+    }
+
+    /// <summary>Drops cached decodes on a physical page (the core does this itself for guest writes; the machine calls it for DMA-like writes).</summary>
+    public void InvalidateCodePage(ulong physicalPage)
+    {
+        if (physicalPage >= (ulong)_codePages.Length)
+        {
+            return;
+        }
+        _codePages[physicalPage] = 0;
+        ulong start = (physicalPage << 12) >= 15 ? (physicalPage << 12) - 15 : 0;
+        ulong end = (physicalPage << 12) + 4096;
+        for (ulong a = start; a < end; a++)
+        {
+            ref var e = ref _cache[a & CacheMask];
+            if (e != null && e.Phys == a)
+            {
+                e = null;
+            }
+        }
+    }
+
+    /// <summary>Drops the whole decode cache.</summary>
+    public void FlushDecodeCache()
+    {
+        Array.Clear(_cache);
+        Array.Clear(_codePages);
+        FlushWriteTlb();
+    }
+}
