@@ -5,11 +5,14 @@ namespace HekiGuest.Tests.Boot;
 /// <summary>Bad input to the kernel: an unknown test name must be a FAIL naming it and exit status 3.</summary>
 public sealed class BadInputBootTests(ITestOutputHelper output)
 {
-    [Fact]
-    public async Task UnknownTestNameIsAFailNamingItAndExitThree()
+    [Theory]
+    [MemberData(nameof(GuestHosts.All), MemberType = typeof(GuestHosts))]
+    public async Task UnknownTestNameIsAFailNamingItAndExitThree(string host)
     {
         var outcome = await KernelBoot.BootAsync(
-            BootRequest.Pvh("pvh-unknown-test", KernelBoot.Deadline, "tests=serial,no.such.group"), output);
+            host,
+            BootRequest.Pvh("pvh-unknown-test", KernelBoot.Deadline, "tests=serial,no.such.group"),
+            output);
 
         BootAssert.ExitedWith(outcome, GuestExitCodes.TestFailed);
         var transcript = outcome.Transcript;

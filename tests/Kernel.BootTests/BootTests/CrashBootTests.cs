@@ -10,10 +10,35 @@ public sealed class CrashBootTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan HangDeadline = TimeSpan.FromSeconds(8);
 
-    [Fact]
-    public async Task HangIsCutAtTheDeadlineAndShowsTheTail()
+    private static readonly string[] RuntimeFailureGroups =
+        ["crash.null", "crash.bounds", "crash.cast", "crash.oom", "crash.cookie", "crash.divzero"];
+
+    /// <summary>Every host crossed with every runtime-failure group.</summary>
+    public static TheoryData<string, string> CrashGroups
     {
-        var outcome = await KernelBoot.BootAsync(BootRequest.Pvh("pvh-crash-hang", HangDeadline, "tests=crash.hang"), output);
+        get
+        {
+            var data = new TheoryData<string, string>();
+            foreach (var host in GuestHosts.All)
+            {
+                foreach (var group in RuntimeFailureGroups)
+                {
+                    data.Add(host, group);
+                }
+            }
+
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(GuestHosts.All), MemberType = typeof(GuestHosts))]
+    public async Task HangIsCutAtTheDeadlineAndShowsTheTail(string host)
+    {
+        var outcome = await KernelBoot.BootAsync(
+            host,
+            BootRequest.Pvh("pvh-crash-hang", HangDeadline, "tests=crash.hang"),
+            output);
 
         Assert.True(outcome.TimedOut, BootFailureReport.Context(outcome));
         Assert.Null(outcome.ExitCode);
@@ -29,10 +54,14 @@ public sealed class CrashBootTests(ITestOutputHelper output)
         Assert.Contains("  | " + lastLine + "\n", report, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task TripleFaultExitsWithoutSummary()
+    [Theory]
+    [MemberData(nameof(GuestHosts.All), MemberType = typeof(GuestHosts))]
+    public async Task TripleFaultExitsWithoutSummary(string host)
     {
-        var outcome = await KernelBoot.BootAsync(BootRequest.Pvh("pvh-crash-triple", KernelBoot.Deadline, "tests=crash.triple"), output);
+        var outcome = await KernelBoot.BootAsync(
+            host,
+            BootRequest.Pvh("pvh-crash-triple", KernelBoot.Deadline, "tests=crash.triple"),
+            output);
 
         Assert.False(outcome.TimedOut, BootFailureReport.Context(outcome));
         Assert.NotEqual(GuestExitCodes.AllPassed, outcome.ExitCode);
@@ -41,10 +70,14 @@ public sealed class CrashBootTests(ITestOutputHelper output)
         Assert.Contains("without a SUMMARY line", finding.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task PanicPrintsAPanicLineAndExitsFive()
+    [Theory]
+    [MemberData(nameof(GuestHosts.All), MemberType = typeof(GuestHosts))]
+    public async Task PanicPrintsAPanicLineAndExitsFive(string host)
     {
-        var outcome = await KernelBoot.BootAsync(BootRequest.Pvh("pvh-crash-panic", KernelBoot.Deadline, "tests=crash.panic"), output);
+        var outcome = await KernelBoot.BootAsync(
+            host,
+            BootRequest.Pvh("pvh-crash-panic", KernelBoot.Deadline, "tests=crash.panic"),
+            output);
 
         BootAssert.ExitedWith(outcome, GuestExitCodes.Panic);
         var panic = BootAssert.HasFinding(outcome, BootFindingKind.Panic);
@@ -53,15 +86,13 @@ public sealed class CrashBootTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData("crash.null")]
-    [InlineData("crash.bounds")]
-    [InlineData("crash.cast")]
-    [InlineData("crash.oom")]
-    [InlineData("crash.cookie")]
-    [InlineData("crash.divzero")]
-    public async Task RuntimeFailureFailsFastWithAPanic(string group)
+    [MemberData(nameof(CrashGroups))]
+    public async Task RuntimeFailureFailsFastWithAPanic(string host, string group)
     {
-        var outcome = await KernelBoot.BootAsync(BootRequest.Pvh("pvh-" + group, KernelBoot.Deadline, "tests=" + group), output);
+        var outcome = await KernelBoot.BootAsync(
+            host,
+            BootRequest.Pvh("pvh-" + group, KernelBoot.Deadline, "tests=" + group),
+            output);
 
         BootAssert.ExitedWith(outcome, GuestExitCodes.Panic);
         BootAssert.HasFinding(outcome, BootFindingKind.Panic);

@@ -8,27 +8,38 @@ namespace HekiGuest.Tests.Boot;
 /// </summary>
 public sealed class DefaultBootTests(ITestOutputHelper output)
 {
-    [Fact]
-    public async Task PvhBootPassesEveryExpectedTest()
-    {
-        var outcome = await KernelBoot.BootAsync(BootRequest.Pvh("pvh-default", KernelBoot.Deadline), output);
-
-        BootAssert.Passed(outcome, ExpectedTests.LoadDefault());
-    }
-
-    [Fact]
-    public async Task IsoBootPassesEveryExpectedTest()
-    {
-        var outcome = await KernelBoot.BootAsync(BootRequest.Iso("iso-default", KernelBoot.Deadline), output);
-
-        BootAssert.Passed(outcome, ExpectedTests.LoadDefault());
-    }
-
-    [Fact]
-    public async Task PvhBootOfOneGroupRunsOnlyThatGroup()
+    [Theory]
+    [MemberData(nameof(GuestHosts.All), MemberType = typeof(GuestHosts))]
+    public async Task PvhBootPassesEveryExpectedTest(string host)
     {
         var outcome = await KernelBoot.BootAsync(
-            BootRequest.Pvh("pvh-serial-only", KernelBoot.Deadline, "tests=serial"), output);
+            host,
+            BootRequest.Pvh("pvh-default", KernelBoot.Deadline),
+            output);
+
+        BootAssert.Passed(outcome, ExpectedTests.LoadDefault());
+    }
+
+    [Theory]
+    [MemberData(nameof(GuestHosts.IsoCapable), MemberType = typeof(GuestHosts))]
+    public async Task IsoBootPassesEveryExpectedTest(string host)
+    {
+        var outcome = await KernelBoot.BootAsync(
+            host,
+            BootRequest.Iso("iso-default", KernelBoot.Deadline),
+            output);
+
+        BootAssert.Passed(outcome, ExpectedTests.LoadDefault());
+    }
+
+    [Theory]
+    [MemberData(nameof(GuestHosts.All), MemberType = typeof(GuestHosts))]
+    public async Task PvhBootOfOneGroupRunsOnlyThatGroup(string host)
+    {
+        var outcome = await KernelBoot.BootAsync(
+            host,
+            BootRequest.Pvh("pvh-serial-only", KernelBoot.Deadline, "tests=serial"),
+            output);
 
         BootAssert.Passed(outcome, ExpectedTests.LoadDefault().ForGroups(["serial"]));
         Assert.All(outcome.Transcript.Results, r => Assert.Equal("serial", r.Id.Group));
