@@ -37,9 +37,18 @@ $(KBUILD)/%.o: $(KERNEL_DIR)/arch/x86_64/%.s
 	@mkdir -p $(KBUILD)
 	as --64 -o $@ $<
 
-$(KERNEL_ELF): $(KBUILD)/kernel_cs.o $(KERNEL_ASM_OBJ) $(KERNEL_DIR)/linker.ld
-	ld -nostdlib -static --no-dynamic-linker -z max-page-size=0x1000 -z noexecstack \
-	  -T $(KERNEL_DIR)/linker.ld -o $@.tmp $(KERNEL_ASM_OBJ) $(KBUILD)/kernel_cs.o
+LD_KERNEL = ld -nostdlib -static --no-dynamic-linker -z max-page-size=0x1000 -z noexecstack \
+	  -T $(KERNEL_DIR)/linker.ld $(KERNEL_ASM_OBJ) $(KBUILD)/kernel_cs.o
+
+# Two link passes: the first yields the code addresses, which become the embedded symbol table
+# (placed after all code, so the second pass moves no function).
+$(KERNEL_ELF): $(KBUILD)/kernel_cs.o $(KERNEL_ASM_OBJ) $(KERNEL_DIR)/linker.ld $(KERNEL_DIR)/gen-symtab.sh $(SEALCHECK_DEPS)
+	bash $(KERNEL_DIR)/gen-symtab.sh $(KBUILD)/symtab0.s && as --64 -o $(KBUILD)/symtab0.o $(KBUILD)/symtab0.s
+	$(LD_KERNEL) $(KBUILD)/symtab0.o -o $(KBUILD)/kernel.pass1.elf
+	bash $(KERNEL_DIR)/gen-symtab.sh $(KBUILD)/symtab.s $(KBUILD)/kernel.pass1.elf && as --64 -o $(KBUILD)/symtab.o $(KBUILD)/symtab.s
+	$(LD_KERNEL) $(KBUILD)/symtab.o -o $@.tmp
+	@cmp -s <(nm $(KBUILD)/kernel.pass1.elf | grep -i ' t ' | sort) <(nm $@.tmp | grep -i ' t ' | sort) \
+	  || { echo "kernel: error: code moved between link passes" >&2; exit 2; }
 	$(SEALCHECK_RUN) $@.tmp
 	mv $@.tmp $@
 	strip -o $(KERNEL_STRIPPED) $@

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using HekiGuest.Kernel.Arch;
 using HekiGuest.Kernel.Boot;
+using HekiGuest.Kernel.Memory;
 using HekiGuest.Kernel.SelfTests;
 using HekiGuest.Kernel.Testing;
 using Internal.Runtime;
@@ -21,11 +22,18 @@ public static unsafe class KernelMain
         var c = Machine.Console;
         c.Line().Write("HekiGuest kernel ").Write(Version).Line(" (x86-64, C# compiled by NativeAOT ilc)");
         Idt.Install(0x08);
+        CpuFeatures.Detect();
 
         BootInfo boot = BootInfoParser.Parse(magic, info);
         if (boot.Error != null) c.Write("boot: warning: ").Line(boot.Error);
         HeapSetup.ExtendFromMemoryMap(boot);
         BootPageTables.UnmapNullPage();
+        Gdt.Install();
+        Idt.Install(Gdt.KernelCode);
+        PageTables.Build(boot);
+        PageTables.Activate();
+        Protections.Enable();
+        Protections.Report(c);
         var cmdline = new CommandLine(boot.CommandLine);
         c.Write("heap: ").Size(Heap.Capacity).Write(" in ").UDec((ulong)Heap.RegionCount).Line(" regions");
 
@@ -33,6 +41,9 @@ public static unsafe class KernelMain
         registry.Add(new RuntimeTests());
         registry.Add(new BootTests(boot, cmdline));
         registry.Add(new SerialTests());
+        registry.Add(new CpuTests());
+        registry.Add(new PagingTests());
+        registry.Add(new SealedTests());
         registry.Add(new CrashTest(CrashTest.Kind.Panic, "crash.panic"));
         registry.Add(new CrashTest(CrashTest.Kind.Null, "crash.null"));
         registry.Add(new CrashTest(CrashTest.Kind.Bounds, "crash.bounds"));
@@ -42,6 +53,7 @@ public static unsafe class KernelMain
         registry.Add(new CrashTest(CrashTest.Kind.DivideByZero, "crash.divzero"));
         registry.Add(new CrashTest(CrashTest.Kind.Hang, "crash.hang"));
         registry.Add(new CrashTest(CrashTest.Kind.TripleFault, "crash.triple"));
+        registry.Add(new CrashTest(CrashTest.Kind.StackOverflow, "crash.stack"));
 
         var t = new TestContext(c);
         registry.Run(t, cmdline.Get("tests"));

@@ -52,6 +52,13 @@ public static unsafe class Heap
         }
     }
 
+    // Zeroed, page-aligned memory (page tables, stacks). Wastes up to a page on alignment.
+    public static byte* AllocatePages(int count)
+    {
+        byte* p = Allocate((ulong)count * 4096 + 4096);
+        return (byte*)(((ulong)p + 4095) & ~4095UL);
+    }
+
     // Zeroed, 16-byte aligned memory of the given size.
     public static byte* Allocate(ulong size)
     {

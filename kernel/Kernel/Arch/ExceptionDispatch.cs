@@ -74,10 +74,23 @@ public static unsafe class ExceptionDispatch
         c.Write("unhandled ").Write(VectorName(f->Vector)).Write(" (vector ").UDec(f->Vector).Write(")");
         c.Write(" error ").Hex(f->ErrorCode);
         if (f->Vector == PageFault) { c.Write(" ["); WritePageFaultBits(c, f->ErrorCode); c.Write("]"); }
+        c.Write(" at ");
+        Symbols.Write(c, f->Rip);
         c.Line();
+        if (f->Vector == 8) WriteDoubleFaultCause(c, f, cr2);
         WriteReport(c, f, cr2);
         Panic.Backtrace(f->Rbp);
         Machine.Exit(Machine.ExitPanic);
+    }
+
+    // A double fault on its IST stack: say which guard page, if any, the old stack ran into.
+    public static void WriteDoubleFaultCause(TextOut c, InterruptFrame* f, ulong cr2)
+    {
+        ulong guard = LinkerSymbols.BootStackBottom() - 4096;
+        if (f->Rsp >= guard - 512 && f->Rsp < guard + 4096 + 512 || (cr2 >= guard && cr2 < guard + 4096))
+            c.Line("  cause: kernel stack overflow (boot stack guard page hit); reported on the IST1 stack");
+        else
+            c.Line("  cause: a fault while delivering a fault; reported on the IST1 stack");
     }
 
     public static void WriteReport(TextOut c, InterruptFrame* f, ulong cr2)

@@ -10,7 +10,11 @@ public static unsafe class Idt
     {
         if (s_table == null) s_table = (ulong*)Internal.Runtime.Heap.Allocate(Entries * 16);
         ulong* stubs = LinkerSymbols.IsrTable();
-        for (int v = 0; v < 32; v++) SetGate(v, stubs[v], codeSelector, 0);
+        for (int v = 0; v < 32; v++)
+        {
+            int ist = v == 8 ? Gdt.IstDoubleFault : v == 2 ? Gdt.IstNmi : v == 18 ? Gdt.IstMachineCheck : 0;
+            SetGate(v, stubs[v], codeSelector, ist);
+        }
         DescriptorTablePointer p;
         p.Limit = Entries * 16 - 1;
         p.Base = (ulong)s_table;
@@ -18,6 +22,12 @@ public static unsafe class Idt
     }
 
     public static ulong Base => (ulong)s_table;
+
+    public static ulong GateHandler(int vector) =>
+        (s_table[vector * 2] & 0xFFFF) | ((s_table[vector * 2] >> 48) << 16) | (s_table[vector * 2 + 1] << 32);
+
+    public static int GateIst(int vector) => (int)((s_table[vector * 2] >> 32) & 7);
+    public static bool GatePresent(int vector) => (s_table[vector * 2] & (1UL << 47)) != 0;
 
     // type 0xE = 64-bit interrupt gate, present, DPL 0; ist = 0 means the current stack.
     public static void SetGate(int vector, ulong handler, ushort selector, int ist)

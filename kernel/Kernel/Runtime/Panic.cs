@@ -47,16 +47,17 @@ public static unsafe class Panic
     {
         ulong lo = LinkerSymbols.BootStackBottom(), hi = LinkerSymbols.BootStackTop();
         var c = Machine.Console;
-        c.Write("  backtrace:");
+        c.Line("  backtrace:");
         for (int i = 0; i < 16 && rbp >= lo && rbp + 16 <= hi && (rbp & 7) == 0; i++)
         {
             ulong ret = ((ulong*)rbp)[1];
             if (ret == 0) break;
-            c.Write(' ').Hex(ret);
+            c.Write("    ").Hex(ret, 8).Write(' ');
+            Symbols.Write(c, ret);
+            c.Line();
             ulong next = ((ulong*)rbp)[0];
             if (next <= rbp) break;
             rbp = next;
         }
-        c.Line();
     }
 }

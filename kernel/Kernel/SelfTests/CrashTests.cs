@@ -8,7 +8,7 @@ namespace HekiGuest.Kernel.SelfTests;
 // failure is reported (PANIC line + exit status, or a deadline) instead of going unnoticed.
 public sealed unsafe class CrashTest : ITestGroup
 {
-    public enum Kind { Panic, Null, Bounds, Cast, OutOfMemory, StackCookie, DivideByZero, Hang, TripleFault }
+    public enum Kind { Panic, Null, Bounds, Cast, OutOfMemory, StackCookie, DivideByZero, Hang, TripleFault, StackOverflow }
 
     private readonly Kind _kind;
     private readonly string _name;
@@ -47,6 +47,7 @@ public sealed unsafe class CrashTest : ITestGroup
             case Kind.StackCookie: SmashStack(); break;
             case Kind.DivideByZero: t.Equal(100 / s_zero, 0, "unreachable"); break;
             case Kind.Hang: Native.DisableInterrupts(); for (;;) Native.Pause();
+            case Kind.StackOverflow: t.Equal(Recurse(1), 0, "unreachable"); break;
             case Kind.TripleFault:
             {
                 DescriptorTablePointer empty; empty.Limit = 0; empty.Base = 0;
@@ -56,6 +57,15 @@ public sealed unsafe class CrashTest : ITestGroup
             }
         }
         t.Fail(_name, "the deliberate failure did not happen");
+    }
+
+    // Each level keeps 512 bytes live; the boot stack's guard page ends it.
+    public static int Recurse(int depth)
+    {
+        byte* frame = stackalloc byte[512];
+        frame[0] = (byte)depth;
+        frame[511] = (byte)depth;
+        return Recurse(depth + 1) + frame[0] + frame[511];
     }
 
     private static void SmashStack()

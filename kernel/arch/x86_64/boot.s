@@ -227,3 +227,10 @@ heki_boot64:
 8:      cli
         hlt
         jmp 8b
+
+# ---- IST stacks, each above a guard page the kernel's page tables leave unmapped -------------
+        .section .bss.boot, "aw", @nobits
+        .balign 4096
+        .global heki_ist_stacks
+heki_ist_stacks:
+        .skip (4096 + 16384) * 3

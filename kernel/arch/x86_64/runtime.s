@@ -288,3 +288,82 @@ heki_sym_\name:
         SYM stack_bottom, heki_boot_stack_bottom
         SYM stack_top, heki_boot_stack_top
         SYM boot_pt0, heki_boot_pt0
+        SYM ist_stacks, heki_ist_stacks
+        SYM stack_guard, heki_boot_stack_guard
+        SYM symtab, heki_symtab
+        SYM sealed_routines, heki_sealed_routines
+
+# -- fault probes ----------------------------------------------------------------------------------
+# int heki_probe_run(void (*fn)(void), ProbeContext* ctx)
+# Calls fn. Returns 0 if it returned normally, 1 if a fault handler resumed execution at the
+# recovery point (ctx->ResumeRip with RSP = ctx->SavedRsp). Callee-saved registers are restored
+# from this frame either way, so the faulting code's partial state does not leak.
+        .section .text
+        .global heki_probe_run
+heki_probe_run:
+        push rbp
+        push rbx
+        push r12
+        push r13
+        push r14
+        push r15
+        mov [rsi], rsp
+        lea rax, [rip + probe_resume]
+        mov [rsi + 8], rax
+        sub rsp, 8
+        call rdi
+        add rsp, 8
+        xor eax, eax
+        jmp probe_out
+probe_resume:
+        mov eax, 1
+probe_out:
+        pop r15
+        pop r14
+        pop r13
+        pop r12
+        pop rbx
+        pop rbp
+        ret
+
+# -- segment reload after a new GDT: far return to the new code selector -----------------------
+        .global heki_reload_segments
+heki_reload_segments:           # void (ushort code, ushort data)
+        mov ax, si
+        mov ds, ax
+        mov es, ax
+        mov ss, ax
+        xor eax, eax
+        mov fs, ax
+        mov gs, ax
+        pop rax                 # return address
+        push rdi
+        push rax
+        retfq
+
+        .global heki_sldt, heki_xgetbv, heki_stac, heki_clac, heki_int3, heki_ud2, heki_read_dr7
+heki_sldt:
+        xor eax, eax
+        sldt ax
+        ret
+heki_xgetbv:                    # ulong (uint xcr)
+        mov ecx, edi
+        xgetbv
+        shl rdx, 32
+        or rax, rdx
+        ret
+heki_stac:
+        stac
+        ret
+heki_clac:
+        clac
+        ret
+heki_int3:
+        int3
+        ret
+heki_ud2:
+        ud2
+        ret
+heki_read_dr7:
+        mov rax, dr7
+        ret

@@ -58,4 +58,13 @@ heki_sealed_lldt:               # void (ushort selector)
         lldt di
         ret
 
-        .balign 4096
+
+# Addresses of the sealed routines (read by the self-test that checks they lie in the section).
+        .section .rodata
+        .balign 8
+        .global heki_sealed_routines
+heki_sealed_routines:
+        .quad heki_sealed_write_cr0, heki_sealed_write_cr3, heki_sealed_write_cr4
+        .quad heki_sealed_wrmsr, heki_sealed_xsetbv, heki_sealed_lgdt, heki_sealed_lidt
+        .quad heki_sealed_ltr, heki_sealed_lldt, heki_entry32
+        .quad 0
