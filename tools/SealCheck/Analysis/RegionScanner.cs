@@ -164,12 +164,18 @@ internal sealed class RegionScanner
         }
     }
 
-    /// <summary>Decodes at every byte offset outside .heki.sealed, natively and (optionally) with the other bitness.</summary>
+    /// <summary>
+    /// Decodes at every byte offset outside .heki.sealed with the offset's own bitness and, when
+    /// asked, with the other bitness too. An other-bitness finding is reported only when no native
+    /// finding (aligned or not) starts inside its bytes, so one hidden encoding is reported once.
+    /// </summary>
     public void ScanEveryOffset(bool scanOtherBitness)
     {
         var reader = new ByteArrayCodeReader(_bytes);
         var decoder64 = Decoder.Create(64, reader, _region.Start, DecoderOptions.None);
         var decoder32 = Decoder.Create(32, reader, _region.Start, DecoderOptions.None);
+        var nativeHits = new List<int>();
+        var otherHits = new List<(int Offset, Instruction Instruction)>();
         long decodes = 0;
         ulong start = _region.Start;
         for (int offset = 0; offset < _bytes.Length; offset++)
@@ -189,6 +195,7 @@ internal sealed class RegionScanner
             decodes++;
             if (SealedInstructionClass.Classify(instruction) is not null)
             {
+                nativeHits.Add(offset);
                 if (!_alignedStart[offset])
                 {
                     ReportGadget(ViolationKind.UnalignedEncoding, offset, is32 ? 32 : 64, instruction);
@@ -209,7 +216,18 @@ internal sealed class RegionScanner
             decodes++;
             if (SealedInstructionClass.Classify(instruction) is not null)
             {
-                ReportGadget(ViolationKind.OtherBitnessEncoding, offset, is32 ? 64 : 32, instruction);
+                otherHits.Add((offset, instruction));
+            }
+        }
+
+        foreach ((int offset, Instruction instruction) in otherHits)
+        {
+            int first = nativeHits.BinarySearch(offset);
+            first = first < 0 ? ~first : first;
+            bool coveredByNative = first < nativeHits.Count && nativeHits[first] < offset + instruction.Length;
+            if (!coveredByNative)
+            {
+                ReportGadget(ViolationKind.OtherBitnessEncoding, offset, _is32[offset] ? 64 : 32, instruction);
             }
         }
 

@@ -37,15 +37,23 @@ public static class SyntheticKernel
 
     private static byte[] CreateOnce(int codeKiB, int seed)
     {
-        var random = new Random(seed);
-        ulong sealedAddress = RoundUp(TextAddress + ((ulong)codeKiB * 1024 * 2) + 0x10000);
+        // Like the kernel's linker script, .heki.sealed follows .text on the next page. The text
+        // length does not depend on the sealed routines' addresses (calls are rel32), so a first
+        // pass at a provisional address gives the length and a second pass the final code.
         var sealedRoutines = new List<(string Name, ulong Address)>();
+        var functions = new List<(string Name, ulong Address)>();
+        ulong provisional = RoundUp(TextAddress + ((ulong)codeKiB * 1024 * 2));
+        AssembleSealed(provisional, sealedRoutines, out _, out _);
+        byte[] text = AssembleText(TextAddress, codeKiB * 1024, new Random(seed), sealedRoutines, functions);
+        ulong sealedAddress = RoundUp(TextAddress + (ulong)text.Length);
+        sealedRoutines.Clear();
+        functions.Clear();
         byte[] sealedCode = AssembleSealed(sealedAddress, sealedRoutines, out ulong sealed32Start, out ulong sealed32End);
         byte[] sealedSection = PadToPage(sealedCode, 0xCC);
+        var random = new Random(seed);
+        text = AssembleText(TextAddress, codeKiB * 1024, random, sealedRoutines, functions);
 
         byte[] boot = AssembleBoot(BootAddress, sealed32Start);
-        var functions = new List<(string Name, ulong Address)>();
-        byte[] text = AssembleText(TextAddress, codeKiB * 1024, random, sealedRoutines, functions);
         ulong rodataAddress = RoundUp(sealedAddress + (ulong)sealedSection.Length);
         byte[] rodata = new byte[4096];
         random.NextBytes(rodata);
