@@ -96,7 +96,7 @@ public static class BootDiagnosis
 
         AddMissing(missing, findings);
 
-        foreach (var skip in transcript.Results.Where(r => r.Kind == ResultKind.Skip && expected.Find(r.Id) is null))
+        foreach (var skip in transcript.Results.Where(r => r.Kind == ResultKind.Skip && !expected.Entries.Any(e => r.Reports(e.Id))))
         {
             findings.Add(new(
                 BootFindingKind.UnexpectedSkip,

@@ -39,6 +39,9 @@ public sealed class Transcript
     public IReadOnlyList<string> Tail(int count) =>
         Lines.Count <= count ? Lines : Lines.Skip(Lines.Count - count).ToArray();
 
-    /// <summary>The first result for <paramref name="id"/>, or null.</summary>
-    public TestResult? Find(TestId id) => Results.FirstOrDefault(r => r.Id == id);
+    /// <summary>
+    /// The result for <paramref name="id"/>: the first whose name is exactly that, else the first that
+    /// reports it with its detail (see <see cref="TestResult.Reports"/>); null when there is none.
+    /// </summary>
+    public TestResult? Find(TestId id) => Results.FirstOrDefault(r => r.Id == id) ?? Results.FirstOrDefault(r => r.Reports(id));
 }

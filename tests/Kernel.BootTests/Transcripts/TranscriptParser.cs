@@ -130,6 +130,9 @@ public static partial class TranscriptParser
         string? detail = null;
         var head = rest;
 
+        // A parenthesised tail after a space is the detail, on every kind of line: the kernel
+        // prints "PASS: runtime: double arithmetic (sqrt 2)" as well as "FAIL: ... (got 3)".
+        // Whether it was meant as part of the name is settled at lookup (TestResult.Reports).
         if (rest.EndsWith(')'))
         {
             var open = FindMatchingOpenParenthesis(rest);
@@ -206,14 +209,16 @@ public static partial class TranscriptParser
 
     private static void AddDuplicateProblems(List<TestResult> results, List<TranscriptProblem> problems)
     {
-        var seen = new Dictionary<TestId, int>();
+        // Keyed on name and detail: two FAILs that differ only in their detail may be two tests whose
+        // names end in parentheses, so only an exact repeat is certain to be a duplicate.
+        var seen = new Dictionary<(TestId, string?), int>();
         foreach (var result in results)
         {
-            if (!seen.TryAdd(result.Id, result.LineNumber))
+            if (!seen.TryAdd((result.Id, result.Detail), result.LineNumber))
             {
                 problems.Add(new(
                     result.LineNumber,
-                    $"duplicate result for '{result.Id}' (first on line {seen[result.Id]}); test names must be unique"));
+                    $"duplicate result for '{result.Id}' (first on line {seen[(result.Id, result.Detail)]}); test names must be unique"));
             }
         }
     }

@@ -163,6 +163,40 @@ public sealed class TranscriptParserTests
     }
 
     [Fact]
+    public void PassLinesDifferingOnlyInDetailAreTwoTestsFoundByTheirFullText()
+    {
+        var transcript = TranscriptParser.Parse("""
+            PASS: runtime: double arithmetic (sqrt 2)
+            PASS: cpu: #PF error code decoding
+            PASS: cpu: #PF error code decoding (user write)
+            SUMMARY: 3 tests
+            """);
+
+        Assert.Empty(transcript.Problems);
+        Assert.Equal("sqrt 2", transcript.Results[0].Detail);
+        Assert.Equal(2, transcript.Find(new TestId("cpu", "#PF error code decoding"))!.LineNumber);
+        Assert.Equal(3, transcript.Find(new TestId("cpu", "#PF error code decoding (user write)"))!.LineNumber);
+        Assert.Equal(1, transcript.Find(new TestId("runtime", "double arithmetic"))!.LineNumber);
+        Assert.Equal(1, transcript.Find(new TestId("runtime", "double arithmetic (sqrt 2)"))!.LineNumber);
+    }
+
+    [Fact]
+    public void FailOfANameEndingInParenthesesIsFoundUnderThatName()
+    {
+        var transcript = TranscriptParser.Parse("""
+            PASS: cpu: decoding
+            FAIL: cpu: decoding (user write)
+            SKIP: cpu: decoding (kernel read) (no SMAP)
+            """);
+
+        Assert.Equal(ResultKind.Pass, transcript.Find(new TestId("cpu", "decoding"))!.Kind);
+        Assert.Equal(ResultKind.Fail, transcript.Find(new TestId("cpu", "decoding (user write)"))!.Kind);
+        Assert.Equal("no SMAP", transcript.Find(new TestId("cpu", "decoding (kernel read)"))!.Detail);
+        Assert.Null(transcript.Find(new TestId("cpu", "decoding (other)")));
+        Assert.Empty(transcript.Problems);
+    }
+
+    [Fact]
     public void HandlesCarriageReturnsEscapesAndAMissingFinalNewline()
     {
         var text = "\u001b[2J\u001b[0;37;40mGRUB loading\r\nPASS: boot: cmdline\r\n\0SUMMARY: 1 tests";
