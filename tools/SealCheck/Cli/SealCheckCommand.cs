@@ -65,7 +65,7 @@ public static class SealCheckCommand
             ParseResult result = root.Parse(args);
             if (result.Errors.Count > 0)
             {
-                return Error(stderr, result.Errors[0].Message);
+                return Error(stderr, string.Join("; ", result.Errors.Select(e => e.Message)));
             }
 
             return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
@@ -179,6 +179,12 @@ public static class SealCheckCommand
             }
 
             var info = new FileInfo(path);
+            if (!info.Exists && path.StartsWith('-'))
+            {
+                Error(stderr, $"unknown option {path} (see --help)");
+                return null;
+            }
+
             if (!info.Exists)
             {
                 Error(stderr, $"{path}: no such file");
