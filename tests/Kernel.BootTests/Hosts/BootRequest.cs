@@ -13,6 +13,9 @@ public sealed record BootRequest(BootMedium Medium, string? KernelCommandLine, T
     /// <summary>The command line the ISO's grub.cfg passes, and the PVH default: one module, 128 MiB.</summary>
     public const string DefaultCommandLine = "modules=1 mem=128";
 
+    /// <summary>True to boot PVH without build/testmodule.bin (a missing-module test); the ISO always has it.</summary>
+    public bool WithoutModule { get; init; }
+
     /// <summary>A PVH boot with <paramref name="extraArguments"/> appended to the default arguments.</summary>
     public static BootRequest Pvh(string label, TimeSpan deadline, string? extraArguments = null) =>
         new(BootMedium.Pvh, Join(DefaultCommandLine, extraArguments), deadline, label);

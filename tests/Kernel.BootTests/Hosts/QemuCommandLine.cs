@@ -39,18 +39,19 @@ public static class QemuCommandLine
         switch (request.Medium)
         {
             case BootMedium.Pvh:
-                arguments.AddRange(
-                [
-                    "-kernel", KernelArtifacts.Require(artifacts.KernelElf),
-                    "-initrd", KernelArtifacts.Require(artifacts.TestModule),
-                    "-append", request.KernelCommandLine ?? BootRequest.DefaultCommandLine,
-                ]);
+                arguments.AddRange(["-kernel", KernelArtifacts.Require(artifacts.KernelElf)]);
+                if (!request.WithoutModule)
+                {
+                    arguments.AddRange(["-initrd", KernelArtifacts.Require(artifacts.TestModule)]);
+                }
+
+                arguments.AddRange(["-append", request.KernelCommandLine ?? BootRequest.DefaultCommandLine]);
                 break;
             case BootMedium.Iso:
-                if (request.KernelCommandLine is not null)
+                if (request.KernelCommandLine is not null || request.WithoutModule)
                 {
                     throw new ArgumentException(
-                        "an ISO boot takes its kernel command line from grub.cfg; boot PVH to choose one", nameof(request));
+                        "an ISO boot takes its command line and module from grub.cfg; boot PVH to choose them", nameof(request));
                 }
 
                 arguments.AddRange(["-cdrom", KernelArtifacts.Require(artifacts.Iso), "-boot", "d"]);

@@ -54,6 +54,20 @@ public sealed class QemuHostRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task PvhBootWithoutModuleLeavesOutInitrd()
+    {
+        var fake = FakeQemu.Create(directory, PassingTranscript, exitCode: 1);
+        File.Delete(artifacts.TestModule);
+
+        await fake.Host(artifacts, directory)
+            .BootAsync(BootRequest.Pvh("no-module", TimeSpan.FromSeconds(20)) with { WithoutModule = true });
+
+        var arguments = fake.RecordedArguments();
+        Assert.DoesNotContain("-initrd", arguments);
+        Assert.Equal(["-kernel", artifacts.KernelElf, "-append", "modules=1 mem=128"], arguments.TakeLast(4));
+    }
+
+    [Fact]
     public async Task IsoBootUsesTheCdromAndKvmOnlyWhenAsked()
     {
         var fake = FakeQemu.Create(directory, PassingTranscript, exitCode: 1);
