@@ -48,7 +48,7 @@ public sealed class QemuHost : IGuestHost
         }
 
         var serialText = File.Exists(serialLog) ? await ReadSharedAsync(serialLog, cancellationToken).ConfigureAwait(false) : string.Empty;
-        var diagnostics = JoinHostOutput(run);
+        var diagnostics = StaleIsoNote(request) + JoinHostOutput(run);
         await File.WriteAllTextAsync(
                 Path.Combine(logDirectory, "host.log"),
                 $"$ {invocation}\n{diagnostics}\nexit: {(run.TimedOut ? "killed at deadline" : run.ExitCode?.ToString())}\n",
@@ -57,6 +57,19 @@ public sealed class QemuHost : IGuestHost
 
         return new BootOutcome(
             Name, request, invocation, run.ExitCode, run.TimedOut, run.Elapsed, serialText, diagnostics, serialLog);
+    }
+
+    /// <summary>A hint when the ISO predates the kernel ELF: an ISO boot then tests an old kernel.</summary>
+    private string StaleIsoNote(BootRequest request)
+    {
+        if (request.Medium != BootMedium.Iso
+            || !File.Exists(artifacts.KernelElf)
+            || File.GetLastWriteTimeUtc(artifacts.Iso) >= File.GetLastWriteTimeUtc(artifacts.KernelElf))
+        {
+            return string.Empty;
+        }
+
+        return $"harness: {artifacts.Iso} is older than {artifacts.KernelElf}; it boots an older kernel (run make)\n";
     }
 
     private static async Task<string> ReadSharedAsync(string path, CancellationToken cancellationToken)

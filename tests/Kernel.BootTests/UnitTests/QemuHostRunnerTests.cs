@@ -82,6 +82,21 @@ public sealed class QemuHostRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task IsoOlderThanTheKernelIsPointedOut()
+    {
+        var fake = FakeQemu.Create(directory, PassingTranscript, exitCode: 1);
+        var host = fake.Host(artifacts, directory);
+        File.SetLastWriteTimeUtc(artifacts.Iso, DateTime.UtcNow.AddMinutes(-5));
+
+        var stale = await host.BootAsync(BootRequest.Iso("iso-stale", TimeSpan.FromSeconds(20)));
+        File.SetLastWriteTimeUtc(artifacts.Iso, DateTime.UtcNow.AddMinutes(5));
+        var fresh = await host.BootAsync(BootRequest.Iso("iso-fresh", TimeSpan.FromSeconds(20)));
+
+        Assert.Contains("hekiguest.iso is older than", stale.HostDiagnostics, StringComparison.Ordinal);
+        Assert.DoesNotContain("older than", fresh.HostDiagnostics, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task HangIsKilledAtTheDeadlineWithItsWholeProcessTree()
     {
         var serial = "HekiGuest kernel\nPASS: runtime: a\nrunning crash.hang\n";
