@@ -37,7 +37,7 @@ public sealed class TestKernel
     /// <summary>Extra symbols (name, address) for layout and symbol-pairing tests.</summary>
     public List<(string Name, ulong Value)> ExtraSymbols { get; } = [];
 
-    /// <summary>Symbols that are NOT emitted (e.g. "__heki_code32_end_boot").</summary>
+    /// <summary>Standard symbols that are NOT emitted (e.g. "__heki_code32_end_boot"); extras always are.</summary>
     public HashSet<string> OmitSymbols { get; } = [];
 
     public byte[] Boot32Bytes => Assemble(32, Boot32, BootAddress);
@@ -120,7 +120,7 @@ public sealed class TestKernel
 
         foreach ((string name, ulong value) in ExtraSymbols)
         {
-            Symbol(name, value);
+            builder.AddSymbol(name, value);
         }
 
         return builder.Build();
