@@ -1,0 +1,121 @@
+using System.CommandLine;
+using HekiGuest.Elf;
+using HekiGuest.HostSim.Machine.Execution;
+using HekiGuest.HostSim.Machine.Loading;
+using HekiGuest.HostSim.Machine.Reporting;
+
+namespace HekiGuest.HostSim.Cli;
+
+/// <summary>`hostsim run`: boot a kernel ELF, guest serial on stdout, exit code from the guest.</summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var kernel = new Argument<string>("kernel") { Description = "Kernel ELF to boot (multiboot2, PVH, or multiboot1 ELF32)." };
+        var modules = new Option<string[]>("--module")
+        {
+            Description = "Boot module FILE, optionally FILE=string to pass a module command line (like QEMU's -initrd). Repeatable.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var cmdline = new Option<string>("--cmdline") { Description = "Kernel command line.", DefaultValueFactory = _ => "" };
+        var memory = new Option<string>("--memory") { Description = "Guest RAM size: bytes or with K/M/G suffix.", DefaultValueFactory = _ => "128M" };
+        var timeout = new Option<string?>("--timeout") { Description = "Wall-clock limit, e.g. 10s, 500ms, 2m (exit code 124 when hit)." };
+        var maxInstructions = new Option<long?>("--max-instructions") { Description = "Instruction budget (exit code 124 when used up)." };
+        var trace = new Option<string?>("--trace") { Description = "Write executed instructions and machine events to FILE as JSON lines (slow)." };
+        var boot = new Option<string>("--boot") { Description = "Boot protocol: auto, multiboot2, pvh or multiboot1.", DefaultValueFactory = _ => "auto" };
+        var quiet = new Option<bool>("--quiet") { Description = "Do not print the closing statistics line on stderr." };
+
+        var command = new Command("run", "Boot a kernel on the simulated PC. Exit code: the guest's debug-exit code ((value << 1) | 1), "
+            + "2 for bad input, 70 triple fault, 71 unimplemented instruction, 72 halted forever, 124 timeout or instruction limit.")
+        {
+            kernel, modules, cmdline, memory, timeout, maxInstructions, trace, boot, quiet,
+        };
+        command.SetAction(parse => Run(
+            parse.GetValue(kernel)!, parse.GetValue(modules) ?? [], parse.GetValue(cmdline) ?? "", parse.GetValue(memory) ?? "128M",
+            parse.GetValue(timeout), parse.GetValue(maxInstructions), parse.GetValue(trace), parse.GetValue(boot) ?? "auto",
+            parse.GetValue(quiet)));
+        return command;
+    }
+
+    private static int Run(string kernelPath, string[] moduleArgs, string cmdline, string memoryText, string? timeoutText,
+        long? maxInstructions, string? tracePath, string bootText, bool quiet)
+    {
+        ulong memory = ValueParsers.ParseSize(memoryText);
+        if (memory < (2UL << 20) || memory > (16UL << 30) || (memory & 0xFFF) != 0)
+            throw new UsageError($"--memory {memoryText}: must be a multiple of 4 KiB between 2M and 16G");
+        TimeSpan? timeout = timeoutText is null ? null : ValueParsers.ParseDuration(timeoutText);
+        if (maxInstructions is <= 0) throw new UsageError("--max-instructions must be positive");
+        BootProtocol protocol = bootText.ToLowerInvariant() switch
+        {
+            "auto" => BootProtocol.Auto,
+            "multiboot2" => BootProtocol.Multiboot2,
+            "pvh" => BootProtocol.Pvh,
+            "multiboot1" or "multiboot" => BootProtocol.Multiboot1,
+            _ => throw new UsageError($"--boot {bootText}: expected auto, multiboot2, pvh or multiboot1"),
+        };
+        byte[] image = ReadFile(kernelPath, "kernel");
+        var modules = moduleArgs.Select(ParseModule).ToList();
+        SymbolMap symbols;
+        try { symbols = new SymbolMap(ElfFile.Parse(image).Symbols); }
+        catch (ElfError) { symbols = SymbolMap.Empty; }
+
+        var stdout = Console.OpenStandardOutput();
+        var serial = new BufferedStream(stdout, 1 << 14);
+        using var vm = new VirtualMachine(memory, b => serial.WriteByte(b));
+        using var traceWriter = tracePath is null ? null : new JsonTraceWriter(OpenTrace(tracePath), symbols);
+        vm.Trace = traceWriter;
+        vm.Ports.UnmodelledAccess += (port, write) =>
+            Console.Error.WriteLine($"hostsim: note: unmodelled I/O port 0x{port:x} ({(write ? "write" : "read")}; reads return all ones)");
+        try
+        {
+            vm.Boot(image, cmdline, modules, protocol);
+        }
+        catch (LoadError e)
+        {
+            throw new UsageError(e.Message);
+        }
+        var outcome = vm.Run(new RunLimits(timeout, maxInstructions));
+        serial.Flush();
+        if (outcome.IsCrash)
+        {
+            Console.Error.Write(CrashReport.Format(vm, outcome, symbols, vm.RecentInstructions()));
+        }
+        if (!quiet)
+        {
+            Console.Error.WriteLine($"hostsim: {outcome.Summary}; {outcome.Instructions} instructions in {outcome.Elapsed.TotalSeconds:0.000} s ({outcome.Mips:0.0} MIPS); exit code {outcome.ExitCode}");
+        }
+        return outcome.ExitCode;
+    }
+
+    private static ModuleSpec ParseModule(string arg)
+    {
+        int eq = arg.IndexOf('=');
+        string path = eq < 0 ? arg : arg[..eq];
+        string name = eq < 0 ? Path.GetFileName(arg) : arg[(eq + 1)..];
+        return new ModuleSpec(ReadFile(path, "module"), name);
+    }
+
+    private static byte[] ReadFile(string path, string what)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new UsageError($"cannot read {what} file '{path}': {e.Message}");
+        }
+    }
+
+    private static FileStream OpenTrace(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new UsageError($"cannot write trace file '{path}': {e.Message}");
+        }
+    }
+}

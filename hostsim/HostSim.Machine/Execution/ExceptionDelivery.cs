@@ -1,0 +1,108 @@
+using System.Buffers.Binary;
+using HekiGuest.HostSim.Cpu;
+
+namespace HekiGuest.HostSim.Machine.Execution;
+
+/// <summary>
+/// Delivers exceptions through the guest's IDT in long mode: 64-bit interrupt and trap gates,
+/// IST and RSP0 stack switches through the TSS, error codes, CR2 (already set by the core).
+/// A fault while delivering becomes #DF; a fault while delivering #DF is a triple fault, which
+/// stops the machine. In 32-bit protected mode (the boot path before long mode) the kernel has
+/// no IDT: any exception there is reported as a triple fault.
+/// </summary>
+public sealed class ExceptionDelivery(Cpu.Cpu cpu)
+{
+    private const byte DoubleFault = 8;
+    private readonly List<FaultChainEntry> _chain = [];
+
+    public IReadOnlyList<FaultChainEntry> LastChain => _chain;
+    public long Delivered { get; private set; }
+
+    /// <summary>Returns false on a triple fault (the chain says how it came about).</summary>
+    public bool Deliver(PendingException pending)
+    {
+        _chain.Clear();
+        GuestFault fault = pending.Fault;
+        ulong returnRip = pending.IsSoftwareInterrupt ? cpu.Rip : pending.InstructionRip;
+        bool software = pending.IsSoftwareInterrupt;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            _chain.Add(new FaultChainEntry(fault.Vector, fault.HasErrorCode ? fault.ErrorCode : null,
+                fault.Vector == GuestFault.PageFault ? fault.Cr2 : 0, returnRip));
+            if (fault.Vector == GuestFault.PageFault) cpu.Cr2 = fault.Cr2;
+            GuestFault? nested = TryDeliver(fault, returnRip, software);
+            if (nested is null)
+            {
+                Delivered++;
+                return true;
+            }
+            if (fault.Vector == DoubleFault || attempt == 2) break;
+            // Benign/contributory rules collapse here: any fault while delivering is a #DF.
+            fault = new GuestFault(DoubleFault, true, 0, 0);
+            software = false;
+            _chain.Add(new FaultChainEntry(nested.Value.Vector, nested.Value.HasErrorCode ? nested.Value.ErrorCode : null, nested.Value.Cr2, returnRip));
+            if (nested.Value.Vector == GuestFault.PageFault) cpu.Cr2 = nested.Value.Cr2;
+        }
+        return false;
+    }
+
+    private GuestFault? TryDeliver(GuestFault fault, ulong returnRip, bool software)
+    {
+        if (!cpu.LongModeActive || (cpu.Cr0 & 1) == 0)
+            return GuestFault.GP((uint)fault.Vector * 8 + 2);
+        ulong gateAddress = cpu.Idtr.Base + (ulong)fault.Vector * 16;
+        if ((ulong)fault.Vector * 16 + 15 > cpu.Idtr.Limit) return GuestFault.GP((uint)fault.Vector * 8 + 2);
+        Span<byte> gate = stackalloc byte[16];
+        if (cpu.TryReadLinear(gateAddress, gate, supervisor: true) is { } readFault) return readFault;
+        ulong lo = BinaryPrimitives.ReadUInt64LittleEndian(gate);
+        ulong hi = BinaryPrimitives.ReadUInt64LittleEndian(gate[8..]);
+        int type = (int)((lo >> 40) & 0xF);
+        bool present = (lo & (1UL << 47)) != 0;
+        int dpl = (int)((lo >> 45) & 3);
+        if (!present || (type != 0xE && type != 0xF)) return GuestFault.GP((uint)fault.Vector * 8 + 2);
+        if (software && dpl < cpu.Cpl) return GuestFault.GP((uint)fault.Vector * 8 + 2);
+        ushort selector = (ushort)(lo >> 16);
+        ulong target = (lo & 0xFFFF) | ((lo >> 48) << 16) | (hi << 32);
+        int ist = (int)((lo >> 32) & 7);
+
+        // The new code segment (from the GDT), which sets the new CPL.
+        if ((selector & ~7) == 0) return GuestFault.GP(0);
+        Span<byte> desc = stackalloc byte[8];
+        if (cpu.TryReadLinear(cpu.Gdtr.Base + (ulong)(selector & ~7), desc, supervisor: true) is { } descFault) return descFault;
+        ulong d = BinaryPrimitives.ReadUInt64LittleEndian(desc);
+        var cs = SegmentRegister.FromDescriptor(selector, d);
+        if (!cs.Present) return new GuestFault(11, true, (uint)(selector & ~3), 0);
+        int newCpl = cs.Dpl;
+
+        ulong oldSs = cpu.Segments[Cpu.Cpu.SS].Selector, oldRsp = cpu.Gpr[Cpu.Cpu.RSP];
+        ulong oldCs = cpu.Segments[Cpu.Cpu.CS].Selector, oldFlags = cpu.Rflags;
+        ulong rsp = oldRsp;
+        if (ist != 0 || newCpl < cpu.Cpl)
+        {
+            ulong tssField = ist != 0 ? 36 + (ulong)(ist - 1) * 8 : 4 + (ulong)newCpl * 8;
+            Span<byte> stack = stackalloc byte[8];
+            if (cpu.TryReadLinear(cpu.Tr.Base + tssField, stack, supervisor: true) is { } tssFault) return tssFault;
+            rsp = BinaryPrimitives.ReadUInt64LittleEndian(stack);
+        }
+        rsp &= ~0xFUL;
+        Span<byte> frame = stackalloc byte[48];
+        int words = fault.HasErrorCode ? 6 : 5;
+        ulong[] values = fault.HasErrorCode
+            ? [fault.ErrorCode, returnRip, oldCs, oldFlags, oldRsp, oldSs]
+            : [returnRip, oldCs, oldFlags, oldRsp, oldSs];
+        for (int i = 0; i < words; i++) BinaryPrimitives.WriteUInt64LittleEndian(frame[(i * 8)..], values[i]);
+        ulong newRsp = rsp - (ulong)words * 8;
+        if (cpu.TryWriteLinear(newRsp, frame[..(words * 8)], supervisor: newCpl == 0) is { } pushFault) return pushFault;
+
+        cpu.SetSegment(Cpu.Cpu.CS, cs);
+        if (newCpl < (int)(oldCs & 3))
+        {
+            cpu.SetSegment(Cpu.Cpu.SS, new SegmentRegister { Selector = (ushort)newCpl, Attributes = 0x93, Limit = 0xFFFF_FFFF });
+        }
+        cpu.Gpr[Cpu.Cpu.RSP] = newRsp;
+        cpu.Rip = target;
+        cpu.Rflags &= ~((1UL << 8) | (1UL << 14) | (1UL << 16) | (1UL << 17));   // TF, NT, RF, VM
+        if (type == 0xE) cpu.Rflags &= ~(1UL << 9);                              // interrupt gate: IF = 0
+        return null;
+    }
+}

@@ -1,0 +1,18 @@
+namespace HekiGuest.HostSim.Machine.Execution;
+
+/// <summary>Why the machine stopped, with the host exit code each maps to.</summary>
+public enum MachineStopKind
+{
+    /// <summary>The guest wrote to the debug-exit port; exit code (value &lt;&lt; 1) | 1.</summary>
+    GuestExit,
+    /// <summary>A fault while delivering a double fault. Exit code 70.</summary>
+    TripleFault,
+    /// <summary>The guest ran an instruction the simulator does not implement. Exit code 71.</summary>
+    Unimplemented,
+    /// <summary>HLT with nothing that could ever wake the CPU. Exit code 72.</summary>
+    HaltedForever,
+    /// <summary>The wall-clock deadline passed. Exit code 124.</summary>
+    Timeout,
+    /// <summary>The instruction budget ran out. Exit code 124.</summary>
+    InstructionLimit,
+}

@@ -1,0 +1,12 @@
+using HekiGuest.HostSim.Cpu;
+
+namespace HekiGuest.HostSim.Machine.Paging;
+
+/// <summary>
+/// A check on the guest-physical page after the guest's own page walk: where host-enforced
+/// (EPT-like, per-VTL) permissions plug in. Returning false raises <paramref name="fault"/>.
+/// </summary>
+public interface IPhysicalAccessCheck
+{
+    bool Allow(Cpu.Cpu cpu, ulong linear, ulong physical, AccessKind kind, int size, out GuestFault fault);
+}

@@ -1,0 +1,156 @@
+using HekiGuest.HostSim.Cpu;
+
+namespace HekiGuest.HostSim.Machine.Paging;
+
+/// <summary>
+/// The guest's own paging: identity when CR0.PG is clear, else 4-level (long mode), PAE or 32-bit
+/// walks with the architectural permission rules: U/S, R/W with CR0.WP, NX with EFER.NXE, SMEP,
+/// SMAP (RFLAGS.AC), reserved bits, and accessed/dirty updates. A physical address outside RAM
+/// is a machine check (#MC): this machine has no MMIO. Per-level permission maps from the host
+/// (the EPT-like layer) are applied afterwards by <see cref="IPhysicalAccessCheck"/>.
+/// </summary>
+public sealed class PagingTranslator : IAddressTranslator
+{
+    private const ulong Present = 1, Writable = 2, User = 4, Accessed = 0x20, Dirty = 0x40, Large = 0x80;
+    private const ulong NoExecute = 1UL << 63;
+    private const int MaxPhysicalAddressBits = 40;
+    private const ulong AddressMask = ((1UL << MaxPhysicalAddressBits) - 1) & ~0xFFFUL;
+    private const ulong ReservedHigh = 0x000F_FFFF_FFFF_F000UL & ~AddressMask;   // bits MAXPHYADDR..51
+
+    private readonly PhysicalMemory _memory;
+    private Cpu.Cpu? _cpu;
+
+    public PagingTranslator(PhysicalMemory memory) => _memory = memory;
+
+    /// <summary>Checks run on the final physical address (host-enforced permissions); may be null.</summary>
+    public IPhysicalAccessCheck? PhysicalCheck { get; set; }
+
+    public long Walks { get; private set; }
+
+    public void Attach(Cpu.Cpu cpu) => _cpu = cpu;
+
+    public bool TryTranslate(ulong linear, AccessKind kind, int size, int cpl, out ulong physical, out GuestFault fault)
+    {
+        var cpu = _cpu ?? throw new InvalidOperationException("translator not attached to a CPU");
+        fault = default;
+        if ((cpu.Cr0 & 0x8000_0000) == 0)
+        {
+            physical = linear & 0xFFFF_FFFF;
+        }
+        else if (!Walk(cpu, linear, kind, cpl, out physical, out fault))
+        {
+            return false;
+        }
+        if (physical + (ulong)size > _memory.Size || physical + (ulong)size < physical)
+        {
+            fault = new GuestFault(18, false, 0, 0);
+            return false;
+        }
+        if (PhysicalCheck is { } check && !check.Allow(cpu, linear, physical, kind, size, out fault))
+        {
+            return false;
+        }
+        return true;
+    }
+
+    private unsafe ulong ReadEntry(ulong address) => *(ulong*)(_memory.Base + address);
+
+    private unsafe void WriteEntry(ulong address, ulong value) => *(ulong*)(_memory.Base + address) = value;
+
+    private bool Walk(Cpu.Cpu cpu, ulong linear, AccessKind kind, int cpl, out ulong physical, out GuestFault fault)
+    {
+        Walks++;
+        physical = 0;
+        bool longMode = (cpu.Efer & 0x400) != 0;
+        bool pae = (cpu.Cr4 & 0x20) != 0;
+        bool nxe = (cpu.Efer & 0x800) != 0;
+        bool user = cpl == 3;
+        uint baseError = (kind == AccessKind.Write ? PageFaultError.Write : 0) | (user ? PageFaultError.User : 0)
+            | (kind == AccessKind.Execute && (nxe || (cpu.Cr4 & (1UL << 20)) != 0) ? PageFaultError.InstructionFetch : 0);
+
+        int levels = longMode ? 4 : pae ? 3 : 2;
+        int entryBytes = levels == 2 ? 4 : 8;
+        ulong table = levels == 3 ? cpu.Cr3 & 0xFFFF_FFE0 : cpu.Cr3 & AddressMask;
+        bool allUser = true, allWritable = true, anyNx = false;
+        Span<ulong> entryAddress = stackalloc ulong[4];
+        Span<ulong> entries = stackalloc ulong[4];
+        int depth = 0;
+        ulong pageSize = 4096;
+        for (int level = levels - 1; level >= 0; level--)
+        {
+            int shift = levels == 2 ? 12 + 10 * level : 12 + 9 * level;
+            ulong index = levels == 2 ? (linear >> shift) & 0x3FF : (linear >> shift) & 0x1FF;
+            if (levels == 3 && level == 2) index = (linear >> 30) & 3;
+            ulong ea = table + index * (ulong)entryBytes;
+            if (ea + (ulong)entryBytes > _memory.Size)
+            {
+                fault = new GuestFault(18, false, 0, 0);
+                return false;
+            }
+            ulong e = entryBytes == 4 ? ReadEntry(ea) & 0xFFFF_FFFF : ReadEntry(ea);
+            if ((e & Present) == 0)
+            {
+                fault = GuestFault.PF(linear, baseError);
+                return false;
+            }
+            bool paePdpte = levels == 3 && level == 2;
+            bool reserved = entryBytes == 8 && ((e & ReservedHigh) != 0 || (!nxe && (e & NoExecute) != 0));
+            if (paePdpte) reserved |= (e & 0x1E6) != 0;
+            if (level == 3 && (e & Large) != 0) reserved = true;
+            if (level == 2 && longMode && (e & Large) != 0 && (e & 0x3FFF_E000) != 0) reserved = true;
+            if (reserved)
+            {
+                fault = GuestFault.PF(linear, baseError | PageFaultError.Present | PageFaultError.ReservedBit);
+                return false;
+            }
+            entryAddress[depth] = ea;
+            entries[depth] = e;
+            depth++;
+            if (!paePdpte)
+            {
+                allUser &= (e & User) != 0;
+                allWritable &= (e & Writable) != 0;
+                anyNx |= entryBytes == 8 && (e & NoExecute) != 0;
+            }
+            bool leaf = level == 0 || (level <= 2 && !paePdpte && (e & Large) != 0 && (level < 2 || longMode));
+            if (levels == 2 && level == 1 && (e & Large) != 0 && (cpu.Cr4 & 0x10) != 0) leaf = true;
+            if (leaf)
+            {
+                pageSize = 1UL << shift;
+                ulong frame = levels == 2 && level == 1 ? e & 0xFFC0_0000 : e & AddressMask & ~(pageSize - 1);
+                physical = frame | (linear & (pageSize - 1));
+                break;
+            }
+            table = entryBytes == 4 ? e & 0xFFFF_F000 : e & AddressMask;
+        }
+
+        bool wp = (cpu.Cr0 & (1UL << 16)) != 0;
+        bool smep = (cpu.Cr4 & (1UL << 20)) != 0;
+        bool smap = (cpu.Cr4 & (1UL << 21)) != 0;
+        bool ac = (cpu.Rflags & (1UL << 18)) != 0;
+        bool denied = kind switch
+        {
+            AccessKind.Write => user ? !(allUser && allWritable) : (!allWritable && wp) || (smap && allUser && !ac),
+            AccessKind.Read => user ? !allUser : smap && allUser && !ac,
+            _ => (nxe && anyNx) || (user ? !allUser : smep && allUser),
+        };
+        if (denied)
+        {
+            fault = GuestFault.PF(linear, baseError | PageFaultError.Present);
+            return false;
+        }
+        for (int i = 0; i < depth; i++)
+        {
+            ulong e = entries[i] | Accessed;
+            if (i == depth - 1 && kind == AccessKind.Write) e |= Dirty;
+            if (e != entries[i])
+            {
+                if (entryBytes == 4) WriteEntry32(entryAddress[i], (uint)e); else WriteEntry(entryAddress[i], e);
+            }
+        }
+        fault = default;
+        return true;
+    }
+
+    private unsafe void WriteEntry32(ulong address, uint value) => *(uint*)(_memory.Base + address) = value;
+}
