@@ -59,7 +59,7 @@ public static class KernelVerifier
         {
             var scanner = new RegionScanner(region, elf.Sections, code32, sealedRange, symbols, text, violations);
             scanner.Sweep();
-            scanner.ScanEveryOffset(options.ScanOtherBitness);
+            scanner.ScanEveryOffset(options.ScanOtherBitness, options.FullDecode);
             summaries.AddRange(scanner.Summaries);
             bytesScanned += (ulong)region.Bytes.Length;
             gadgetDecodes += scanner.GadgetDecodes;

@@ -169,8 +169,9 @@ internal sealed class RegionScanner
     /// asked, with the other bitness too. An other-bitness finding is reported only when no native
     /// finding (aligned or not) starts inside its bytes, so one hidden encoding is reported once.
     /// </summary>
-    public void ScanEveryOffset(bool scanOtherBitness)
+    public void ScanEveryOffset(bool scanOtherBitness, bool fullDecode)
     {
+        bool precheck = !fullDecode && SealedInstructionClass.AllLegacyMap0F;
         var reader = new ByteArrayCodeReader(_bytes);
         var decoder64 = Decoder.Create(64, reader, _region.Start, DecoderOptions.None);
         var decoder32 = Decoder.Create(32, reader, _region.Start, DecoderOptions.None);
@@ -188,12 +189,23 @@ internal sealed class RegionScanner
             }
 
             bool is32 = _is32[offset];
+            if (precheck && !EncodingPrecheck.CanStartSealedInstruction(_bytes, offset, 64))
+            {
+                continue; // Not even as 64-bit code (whose prefixes include 32-bit's) can a class member start here.
+            }
+
             Decoder native = is32 ? decoder32 : decoder64;
-            reader.Position = offset;
-            native.IP = address;
-            native.Decode(out Instruction instruction);
-            decodes++;
-            if (SealedInstructionClass.Classify(instruction) is not null)
+            Instruction instruction = default;
+            bool nativeCandidate = !precheck || !is32 || EncodingPrecheck.CanStartSealedInstruction(_bytes, offset, 32);
+            if (nativeCandidate)
+            {
+                reader.Position = offset;
+                native.IP = address;
+                native.Decode(out instruction);
+                decodes++;
+            }
+
+            if (nativeCandidate && SealedInstructionClass.Classify(instruction) is not null)
             {
                 nativeHits.Add(offset);
                 if (!_alignedStart[offset])
@@ -210,6 +222,11 @@ internal sealed class RegionScanner
             }
 
             Decoder other = is32 ? decoder64 : decoder32;
+            if (precheck && is32 == false && !EncodingPrecheck.CanStartSealedInstruction(_bytes, offset, 32))
+            {
+                continue;
+            }
+
             reader.Position = offset;
             other.IP = address;
             other.Decode(out instruction);

@@ -51,6 +51,17 @@ public static class SealedInstructionClass
 
     private static readonly SealedInstructionKind?[] ByCode = BuildLookup();
 
+    /// <summary>
+    /// True when every member is a legacy-encoded opcode of the 0F map, so an instruction of the
+    /// class can only start at bytes of the form: prefixes (legacy, or REX in 64-bit mode), then 0F.
+    /// The every-offset scan uses this as an exact pre-check (see <see cref="EncodingPrecheck"/>).
+    /// </summary>
+    public static bool AllLegacyMap0F { get; } = Kinds.SelectMany(k => k.Codes).All(code =>
+    {
+        OpCodeInfo info = code.ToOpCode();
+        return info.Encoding == EncodingKind.Legacy && info.Table == OpCodeTableKind.T0F;
+    });
+
     private static SealedInstructionKind?[] BuildLookup()
     {
         var table = new SealedInstructionKind?[Enum.GetValues<Code>().Length];

@@ -12,7 +12,7 @@ public sealed class VerificationReport
     /// <summary>Executable bytes examined (every byte of every PF_X PT_LOAD segment).</summary>
     public ulong BytesScanned { get; init; }
 
-    /// <summary>Byte offsets decoded by the every-offset gadget scan (both bitnesses count once each).</summary>
+    /// <summary>Iced decodes run by the every-offset scan (offsets passing the pre-check, per bitness).</summary>
     public long GadgetDecodes { get; init; }
 
     public long SealedInside => Sections.Sum(s => s.SealedInside);

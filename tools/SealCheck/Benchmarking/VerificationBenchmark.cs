@@ -47,7 +47,7 @@ public static class VerificationBenchmark
     public static void Write(TextWriter output, string fileName, Result result)
     {
         string F(double value) => value.ToString("0.00", CultureInfo.InvariantCulture);
-        output.WriteLine($"sealcheck bench: {fileName}: {result.BytesScanned} executable bytes, {result.Report.Instructions} instructions, {result.GadgetDecodes} offset decodes");
+        output.WriteLine($"sealcheck bench: {fileName}: {result.BytesScanned} executable bytes, {result.Report.Instructions} instructions, {result.GadgetDecodes} decodes by the every-offset scan");
         output.WriteLine($"  first run (cold, includes JIT): {F(result.FirstMilliseconds)} ms");
         output.WriteLine($"  warm runs: {result.Runs}, median {F(result.MedianMilliseconds)} ms, min {F(result.MinMilliseconds)} ms, max {F(result.MaxMilliseconds)} ms");
         output.WriteLine($"  throughput (median): {F(result.BytesPerSecond / 1e6)} MB/s ({result.BytesPerSecond.ToString("0", CultureInfo.InvariantCulture)} bytes/s)");

@@ -42,6 +42,10 @@ public static class SealCheckCommand
             {
                 Description = "Decode each byte offset only with its own bitness (skip the other-bitness gadget scan)",
             };
+            var fullDecode = new Option<bool>("--full-decode")
+            {
+                Description = "Run the decoder at literally every byte offset instead of only where the exact 'prefixes then 0F' pre-check passes (same findings, slower)",
+            };
             var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only violations and the verdict line" };
             var writeSample = new Option<string?>("--write-sample")
             {
@@ -56,10 +60,10 @@ public static class SealCheckCommand
 
             var root = new RootCommand("sealcheck: verify that every sealed-class instruction of a kernel ELF lies inside .heki.sealed")
             {
-                kernel, listClass, bench, nativeOnly, quiet, writeSample, sampleKib,
+                kernel, listClass, bench, nativeOnly, fullDecode, quiet, writeSample, sampleKib,
             };
             root.SetAction(parse => Execute(new Request(
-                parse.GetValue(kernel), parse.GetValue(listClass), parse.GetValue(bench), parse.GetValue(nativeOnly),
+                parse.GetValue(kernel), parse.GetValue(listClass), parse.GetValue(bench), parse.GetValue(nativeOnly), parse.GetValue(fullDecode),
                 parse.GetValue(quiet), parse.GetValue(writeSample), parse.GetValue(sampleKib)), stdout, stderr));
 
             ParseResult result = root.Parse(args);
@@ -80,7 +84,7 @@ public static class SealCheckCommand
         }
     }
 
-    private sealed record Request(string? Kernel, bool ListClass, int? BenchRuns, bool NativeOnly, bool Quiet, string? WriteSample, int SampleKib);
+    private sealed record Request(string? Kernel, bool ListClass, int? BenchRuns, bool NativeOnly, bool FullDecode, bool Quiet, string? WriteSample, int SampleKib);
 
     private static int Execute(Request request, TextWriter stdout, TextWriter stderr)
     {
@@ -111,7 +115,7 @@ public static class SealCheckCommand
             return readError;
         }
 
-        var options = new VerifierOptions(ScanOtherBitness: !request.NativeOnly);
+        var options = new VerifierOptions(ScanOtherBitness: !request.NativeOnly, FullDecode: request.FullDecode);
         string name = request.Kernel;
         try
         {
