@@ -1,0 +1,44 @@
+# sealcheck: proves that every sealed-class instruction of the kernel ELF lies inside .heki.sealed
+# (tools/SealCheck/README.md). The kernel rule runs it on every link: a violating kernel does not build.
+SEALCHECK_DIR        := $(ROOT)/tools/SealCheck
+SEALCHECK_OUT        := $(BUILD)/tools/sealcheck
+SEALCHECK_DLL        := $(SEALCHECK_OUT)/sealcheck.dll
+SEALCHECK_SRC        := $(shell find $(SEALCHECK_DIR) -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*') \
+                        $(SEALCHECK_DIR)/SealCheck.csproj $(ROOT)/Directory.Build.props $(ROOT)/Directory.Packages.props
+SEALCHECK            := $(DOTNET) $(SEALCHECK_DLL)
+SEALCHECK_BENCH_ELF  ?= $(BUILD)/kernel.elf
+SEALCHECK_BENCH_RUNS ?= 30
+SEALCHECK_SAMPLE     := $(SEALCHECK_OUT)/sample-kernel.elf
+
+# Hooks of mk/kernel.mk: `$(SEALCHECK_RUN) $@.tmp` in the kernel link rule (default `true` there).
+# `make SEALCHECK_RUN=true` skips the check for one build.
+SEALCHECK_RUN = $(SEALCHECK)
+$(BUILD)/kernel.elf: $(SEALCHECK_DLL)
+
+$(SEALCHECK_DLL): $(SEALCHECK_SRC)
+	$(DOTNET) build $(SEALCHECK_DIR)/SealCheck.csproj -c Release -o $(SEALCHECK_OUT) --nologo -v q -clp:NoSummary
+	@touch $@
+
+.PHONY: sealcheck sealcheck-kernel bench-sealcheck bench-sealcheck-sample test-sealcheck
+sealcheck: $(SEALCHECK_DLL)
+
+# Verify an already built kernel without relinking it.
+sealcheck-kernel: $(SEALCHECK_DLL)
+	$(SEALCHECK) $(BUILD)/kernel.elf
+
+# Wall time of the in-process verification (median of N warm runs, plus the cold first run) and
+# bytes/s, on the real kernel when it exists, else on a synthetic 256 KiB-code kernel.
+bench-sealcheck: $(SEALCHECK_DLL)
+	@elf="$(SEALCHECK_BENCH_ELF)"; \
+	if [ ! -f "$$elf" ]; then \
+	  echo "bench-sealcheck: $$elf not found; using a synthetic kernel with 256 KiB of Iced-assembled code"; \
+	  $(SEALCHECK) --write-sample $(SEALCHECK_SAMPLE) >/dev/null || exit 2; elf=$(SEALCHECK_SAMPLE); \
+	fi; \
+	$(SEALCHECK) --bench $(SEALCHECK_BENCH_RUNS) "$$elf"
+
+bench-sealcheck-sample: $(SEALCHECK_DLL)
+	@$(SEALCHECK) --write-sample $(SEALCHECK_SAMPLE) >/dev/null
+	@$(SEALCHECK) --bench $(SEALCHECK_BENCH_RUNS) $(SEALCHECK_SAMPLE)
+
+test-sealcheck:
+	$(DOTNET) test $(ROOT)/tests/SealCheck.Tests/SealCheck.Tests.csproj --nologo -v q
