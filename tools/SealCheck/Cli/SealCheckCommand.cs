@@ -55,6 +55,7 @@ public static class SealCheckCommand
             var sampleKib = new Option<int>("--sample-kib")
             {
                 Description = "Size of the synthetic kernel's .text in KiB",
+                HelpName = "KiB",
                 DefaultValueFactory = _ => 256,
             };
 
