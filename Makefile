@@ -23,21 +23,25 @@ RUN_CMDLINE ?= $(KERNEL_CMDLINE)
 -include mk/*.mk
 
 .PHONY: all run qemu qemu-pvh test test-unit clean
-all: kernel iso
+all: kernel iso hostsim
 
-# Until the host simulator boots kernels, the main job runs on QEMU's PVH path. The exit code
-# follows the kernel's: QEMU exits 1 when every self-test passed.
-run: $(KERNEL_ELF) $(TEST_MODULE) | deps-qemu
+# The main job: boot the kernel ELF on the bundled host simulator (needs only the .NET SDK and
+# binutils). The exit code follows the kernel's: 1 when every self-test passed.
+run: $(KERNEL_ELF) $(TEST_MODULE) $(HOSTSIM_DLL)
+	@echo "== booting $(KERNEL_ELF) on hostsim (multiboot2), command line: $(RUN_CMDLINE)"
+	@$(HOSTSIM) run $(KERNEL_ELF) --module $(TEST_MODULE)=testmodule --cmdline "$(RUN_CMDLINE)" --timeout 120s; \
+	  rc=$$?; if [ $$rc = 1 ]; then echo "== all self-tests passed"; exit 0; else echo "== kernel exit status $$rc (3 = test failures, 5 = panic, 70+ = simulator stop)"; exit $$rc; fi
+
+# The same boot on QEMU's PVH path (qemu -kernel).
+qemu-pvh: $(KERNEL_ELF) $(TEST_MODULE) | deps-qemu
 	@echo "== booting $(KERNEL_ELF) on QEMU (TCG), command line: $(RUN_CMDLINE)"
 	@$(QEMU) $(QEMU_FLAGS) -kernel $(KERNEL_ELF) -initrd $(TEST_MODULE) -append "$(RUN_CMDLINE)"; \
 	  rc=$$?; if [ $$rc = 1 ]; then echo "== all self-tests passed"; exit 0; else echo "== kernel exit status $$rc (3 = test failures, 5 = panic)"; exit $$rc; fi
 
-qemu-pvh: run
-
 qemu: $(KERNEL_ISO) | deps-qemu
 	@$(QEMU) $(QEMU_FLAGS) -cdrom $(KERNEL_ISO) -boot d; rc=$$?; [ $$rc = 1 ] || exit $$rc
 
-test: all $(TEST_MODULE) | deps-qemu
+test: all $(TEST_MODULE) | deps-qemu deps-iso
 	$(DOTNET) test $(ROOT)/HekiGuest.sln -c Release --nologo -v q -clp:NoSummary \
 	  --logger "console;verbosity=normal" $(TEST_ARGS)
 

@@ -33,6 +33,13 @@ public sealed class PagingTranslator : IAddressTranslator
     {
         var cpu = _cpu ?? throw new InvalidOperationException("translator not attached to a CPU");
         fault = default;
+        // In long mode a non-canonical linear address is a #GP(0) before any page walk.
+        if ((cpu.Efer & 0x400) != 0 && (ulong)((long)(linear << 16) >> 16) != linear)
+        {
+            physical = 0;
+            fault = GuestFault.GP(0);
+            return false;
+        }
         if ((cpu.Cr0 & 0x8000_0000) == 0)
         {
             physical = linear & 0xFFFF_FFFF;
