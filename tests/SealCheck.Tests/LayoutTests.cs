@@ -81,4 +81,17 @@ public class LayoutTests
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains("note: no .symtab (stripped)", run.Stdout);
     }
+
+    [Fact]
+    public void ExecutableSegmentEndingMidPageGetsANote()
+    {
+        var kernel = new TestKernel();
+        ulong textEnd = TestKernel.TextAddress + (ulong)kernel.Text64Bytes.Length;
+
+        SealCheckRun run = SealCheckRun.OnImage(kernel.Build());
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains($"note: PT_LOAD[0] ends at 0x{textEnd:x}: the last {0x102000 - textEnd} bytes of its page are not in the ELF", run.Stdout);
+        Assert.DoesNotContain("note: PT_LOAD[1]", run.Stdout);
+    }
 }

@@ -49,6 +49,15 @@ public static class KernelVerifier
             notes.Add("no .symtab (stripped): no symbol names, no 32-bit ranges known, sealed start/end symbols not checked; the every-offset scan still decodes both bitnesses");
         }
 
+        foreach (ElfSegment segment in regions.SelectMany(r => r.Segments))
+        {
+            ulong tail = SealedLayoutChecker.RoundUpToPage(segment.EndAddress) - segment.EndAddress;
+            if (tail != 0)
+            {
+                notes.Add($"{segment.Name} ends at 0x{segment.EndAddress:x}: the last {tail} bytes of its page are not in the ELF and were not scanned; if that page is mapped executable, pad the segment to the page end or zero those bytes at boot");
+            }
+        }
+
         var violations = new List<Violation>(SealedLayoutChecker.Check(elf, sealedSection));
         var symbols = new SymbolResolver(elf.Symbols);
         var text = new InstructionText();
