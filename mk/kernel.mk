@@ -13,7 +13,6 @@ KERNEL_ASM      := $(wildcard $(KERNEL_DIR)/arch/x86_64/*.s)
 KERNEL_ASM_OBJ  := $(patsubst $(KERNEL_DIR)/arch/x86_64/%.s,$(KBUILD)/%.o,$(KERNEL_ASM))
 KERNEL_IL_DIR   := $(KBUILD)/il
 KERNEL_CMDLINE  ?= modules=1 mem=128
-SEALCHECK_RUN   ?= true
 
 .PHONY: kernel iso
 kernel: $(KERNEL_ELF)
@@ -40,18 +39,32 @@ $(KBUILD)/%.o: $(KERNEL_DIR)/arch/x86_64/%.s
 LD_KERNEL = ld -nostdlib -static --no-dynamic-linker -z max-page-size=0x1000 -z noexecstack \
 	  -T $(KERNEL_DIR)/linker.ld $(KERNEL_ASM_OBJ) $(KBUILD)/kernel_cs.o
 
-# Two link passes: the first yields the code addresses, which become the embedded symbol table
-# (placed after all code, so the second pass moves no function).
-$(KERNEL_ELF): $(KBUILD)/kernel_cs.o $(KERNEL_ASM_OBJ) $(KERNEL_DIR)/linker.ld $(KERNEL_DIR)/gen-symtab.sh $(SEALCHECK_DEPS)
-	bash $(KERNEL_DIR)/gen-symtab.sh $(KBUILD)/symtab0.s && as --64 -o $(KBUILD)/symtab0.o $(KBUILD)/symtab0.s
-	$(LD_KERNEL) $(KBUILD)/symtab0.o -o $(KBUILD)/kernel.pass1.elf
-	bash $(KERNEL_DIR)/gen-symtab.sh $(KBUILD)/symtab.s $(KBUILD)/kernel.pass1.elf && as --64 -o $(KBUILD)/symtab.o $(KBUILD)/symtab.s
-	$(LD_KERNEL) $(KBUILD)/symtab.o -o $@.tmp
-	@cmp -s <(nm $(KBUILD)/kernel.pass1.elf | grep -i ' t ' | sort) <(nm $@.tmp | grep -i ' t ' | sort) \
+# $(call link-kernel,OUTPUT,EXTRA_OBJECTS,WORKDIR): two link passes. The first yields the code
+# addresses, which become the embedded symbol table (placed after all code, so the second pass
+# moves no function). Then sealcheck: a kernel with a sealed-class instruction outside
+# .heki.sealed is not produced.
+define link-kernel
+	@mkdir -p $(3)
+	bash $(KERNEL_DIR)/gen-symtab.sh $(3)/symtab0.s && as --64 -o $(3)/symtab0.o $(3)/symtab0.s
+	$(LD_KERNEL) $(2) $(3)/symtab0.o -o $(3)/kernel.pass1.elf
+	bash $(KERNEL_DIR)/gen-symtab.sh $(3)/symtab.s $(3)/kernel.pass1.elf && as --64 -o $(3)/symtab.o $(3)/symtab.s
+	$(LD_KERNEL) $(2) $(3)/symtab.o -o $(1).tmp
+	@cmp -s <(nm $(3)/kernel.pass1.elf | grep -i ' t ' | sort) <(nm $(1).tmp | grep -i ' t ' | sort) \
 	  || { echo "kernel: error: code moved between link passes" >&2; exit 2; }
-	$(SEALCHECK_RUN) $@.tmp
-	mv $@.tmp $@
+	$(SEALCHECK_RUN) $(1).tmp || { rm -f $(1).tmp; echo "kernel: error: sealcheck rejected $(1)" >&2; exit 1; }
+	mv $(1).tmp $(1)
+endef
+
+$(KERNEL_ELF): $(KBUILD)/kernel_cs.o $(KERNEL_ASM_OBJ) $(KERNEL_DIR)/linker.ld $(KERNEL_DIR)/gen-symtab.sh
+	$(call link-kernel,$@,,$(KBUILD))
 	strip -o $(KERNEL_STRIPPED) $@
+
+# A kernel variant with extra objects linked in, for tests of the sealed-section check:
+#   make kernel-variant VARIANT_OBJS="evil.o" VARIANT_OUT=/tmp/variant/kernel.elf
+.PHONY: kernel-variant
+kernel-variant: $(KBUILD)/kernel_cs.o $(KERNEL_ASM_OBJ) $(KERNEL_DIR)/linker.ld $(KERNEL_DIR)/gen-symtab.sh $(SEALCHECK_DLL)
+	@test -n "$(VARIANT_OUT)" || { echo "kernel-variant: error: set VARIANT_OUT" >&2; exit 2; }
+	$(call link-kernel,$(VARIANT_OUT),$(VARIANT_OBJS),$(dir $(VARIANT_OUT))work)
 
 # The HEKIMOD1 test module the boot self-tests verify byte for byte.
 $(TEST_MODULE): $(ROOT)/tests/make-test-module.sh
