@@ -469,8 +469,12 @@ public sealed unsafe partial class Cpu
         int cnt = (int)((d.Aux == 1 ? Gpr[RCX] : d.Imm) & (size == 8 ? 0x3FUL : 0x1FUL));
         if (cnt == 0)
         {
-            // still touches memory operands (may fault) but changes nothing
+            // still touches memory operands (may fault); a 32-bit register is still zero-extended
             Dst0(d, size);
+            if (size == 4 && d.K0 == OperandKind.Reg)
+            {
+                Gpr[d.R0] = (uint)Gpr[d.R0];
+            }
             return;
         }
         ulong la = d.K0 == OperandKind.Mem ? Ea(d) : 0;
@@ -556,7 +560,12 @@ public sealed unsafe partial class Cpu
         int cnt = (int)((d.Aux == 1 ? Gpr[RCX] : d.Imm) & (size == 8 ? 0x3FUL : 0x1FUL));
         if (cnt == 0)
         {
+            // still touches memory operands (may fault); a 32-bit register is still zero-extended
             Dst0(d, size);
+            if (size == 4 && d.K0 == OperandKind.Reg)
+            {
+                Gpr[d.R0] = (uint)Gpr[d.R0];
+            }
             return;
         }
         ulong la = d.K0 == OperandKind.Mem ? Ea(d) : 0;
@@ -657,7 +666,7 @@ public sealed unsafe partial class Cpu
         {
             ulong s = d.K1 == OperandKind.Reg ? GetReg(d.R1, size) : Read(Ea(d), size);
             a = (long)(s << sh) >> sh;
-            b = (long)d.Imm;
+            b = (long)(d.Imm << sh) >> sh;
         }
         else
         {

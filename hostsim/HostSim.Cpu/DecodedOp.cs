@@ -42,6 +42,7 @@ internal sealed class DecodedOp
     public byte Cond;
     public byte Rep;    // 0 none, 1 REP/REPE, 2 REPNE
     public byte Aux;    // handler-specific sub-operation
+    public bool Unsupported;
 
     public Instruction Insn;
     public byte[] Bytes = [];

@@ -128,7 +128,7 @@ internal static class OpBuilder
                 d.Addr32 = addrReg.IsGPR32();
                 if (addrReg.IsGPR16())
                 {
-                    d.H = Handler.Unimplemented; // 16-bit addressing is not modelled
+                    d.Unsupported = true; // 16-bit addressing is not modelled
                 }
             }
             else
@@ -233,7 +233,7 @@ internal static class OpBuilder
 
     private static Handler Classify(DecodedOp d, in Instruction insn)
     {
-        if (d.H == Handler.Unimplemented && insn.Mnemonic != Mnemonic.INVALID && d.K0 == OperandKind.Mem)
+        if (d.Unsupported)
         {
             // 16-bit addressing marked while decoding the memory operand
             return Handler.Unimplemented;
@@ -438,7 +438,7 @@ internal static class OpBuilder
                 d.Size = StackOperandSize(insn, 64);
                 return Handler.Popf;
             case Mnemonic.Leave:
-                d.Size = StackOperandSize(insn, 64);
+                d.Size = insn.Code switch { Code.Leavew => 2, Code.Leaved => 4, _ => 8 };
                 return Handler.Leave;
             case Mnemonic.Enter:
                 d.Size = insn.Code switch { Code.Enterw_imm16_imm8 => 2, Code.Enterd_imm16_imm8 => 4, _ => 8 };

@@ -1,0 +1,2 @@
+namespace HekiGuest.HostSim.Cpu.Bench;
+internal static class Benchmarks { public static int Run(string[] args) => 0; }
