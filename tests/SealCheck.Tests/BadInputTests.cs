@@ -133,6 +133,15 @@ public class BadInputTests
     }
 
     [Fact]
+    public void HugeExecutableSegmentIsRejected()
+    {
+        byte[] image = new TestKernel().Build();
+        BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(64 + 40), 1UL << 32); // PT_LOAD[0] p_memsz = 4 GiB
+
+        AssertBadInput(SealCheckRun.OnImage(image), "more than the 64 MiB this tool accepts");
+    }
+
+    [Fact]
     public void MissingFileIsRejected() =>
         AssertBadInput(SealCheckRun.WithArgs("/nonexistent/kernel.elf"), "no such file");
 

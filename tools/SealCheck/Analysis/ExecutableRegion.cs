@@ -37,7 +37,12 @@ public sealed class ExecutableRegion
             throw new KernelContractException("no executable PT_LOAD segment (no PF_X program header)");
         }
 
-        const ulong MaxRegionBytes = 1UL << 30;
+        const ulong MaxRegionBytes = 64UL << 20;
+        if (executable.FirstOrDefault(s => s.MemorySize > MaxRegionBytes) is { } huge)
+        {
+            throw new KernelContractException($"executable segment {huge.Name} spans 0x{huge.MemorySize:x} bytes, more than the 64 MiB this tool accepts");
+        }
+
         var regions = new List<ExecutableRegion>();
         int first = 0;
         while (first < executable.Count)
@@ -57,7 +62,7 @@ public sealed class ExecutableRegion
             ulong length = executable[last].EndAddress - start;
             if (length > MaxRegionBytes)
             {
-                throw new KernelContractException($"executable segment {executable[first].Name} spans 0x{length:x} bytes, more than the 1 GiB this tool accepts");
+                throw new KernelContractException($"executable segments from {executable[first].Name} span 0x{length:x} bytes, more than the 64 MiB this tool accepts");
             }
 
             var bytes = new byte[length];

@@ -226,58 +226,51 @@ public sealed class ElfImage
             throw new ElfFormatException($"malformed ELF: section name string table index {shstrndx} is out of range (0..{shnum - 1})");
         }
 
-        ReadOnlySpan<byte> names = default;
-        for (int pass = 0; pass < 2; pass++)
+        // Read every header with a placeholder name, then resolve names from the string table.
+        var unnamed = new List<ElfSection>((int)shnum);
+        for (int i = 0; i < shnum; i++)
         {
-            // Pass 0 reads only the section name string table; pass 1 reads every header.
-            int first = pass == 0 ? (int)shstrndx : 0;
-            int last = pass == 0 ? (int)shstrndx : (int)shnum - 1;
-            var sections = pass == 1 ? new List<ElfSection>((int)shnum) : null;
-            for (int i = first; i <= last; i++)
+            ReadOnlySpan<byte> sh = table.Slice(i * ElfConstants.Elf64SectionHeaderSize, ElfConstants.Elf64SectionHeaderSize);
+            var section = new ElfSection(
+                Index: i,
+                Name: "",
+                Type: BinaryPrimitives.ReadUInt32LittleEndian(sh[4..]),
+                Flags: BinaryPrimitives.ReadUInt64LittleEndian(sh[8..]),
+                Address: BinaryPrimitives.ReadUInt64LittleEndian(sh[16..]),
+                Offset: BinaryPrimitives.ReadUInt64LittleEndian(sh[24..]),
+                Size: BinaryPrimitives.ReadUInt64LittleEndian(sh[32..]),
+                Link: BinaryPrimitives.ReadUInt32LittleEndian(sh[40..]),
+                Info: BinaryPrimitives.ReadUInt32LittleEndian(sh[44..]),
+                AddressAlignment: BinaryPrimitives.ReadUInt64LittleEndian(sh[48..]),
+                EntrySize: BinaryPrimitives.ReadUInt64LittleEndian(sh[56..]));
+            if (section.HasFileContents && section.Type != ElfConstants.ShtNull && !Fits(data, section.Offset, section.Size))
             {
-                ReadOnlySpan<byte> sh = table.Slice(i * ElfConstants.Elf64SectionHeaderSize, ElfConstants.Elf64SectionHeaderSize);
-                uint nameOffset = BinaryPrimitives.ReadUInt32LittleEndian(sh);
-                uint type = BinaryPrimitives.ReadUInt32LittleEndian(sh[4..]);
-                ulong flags = BinaryPrimitives.ReadUInt64LittleEndian(sh[8..]);
-                ulong address = BinaryPrimitives.ReadUInt64LittleEndian(sh[16..]);
-                ulong offset = BinaryPrimitives.ReadUInt64LittleEndian(sh[24..]);
-                ulong size = BinaryPrimitives.ReadUInt64LittleEndian(sh[32..]);
-                uint link = BinaryPrimitives.ReadUInt32LittleEndian(sh[40..]);
-                uint info = BinaryPrimitives.ReadUInt32LittleEndian(sh[44..]);
-                ulong align = BinaryPrimitives.ReadUInt64LittleEndian(sh[48..]);
-                ulong entsize = BinaryPrimitives.ReadUInt64LittleEndian(sh[56..]);
-                if (type != ElfConstants.ShtNobits && type != ElfConstants.ShtNull && !Fits(data, offset, size))
-                {
-                    throw new ElfFormatException($"truncated ELF: section {i} contents at file offset 0x{offset:x} (+0x{size:x} bytes) extend past the end of the {data.Length}-byte file");
-                }
-
-                if ((flags & ElfConstants.ShfAlloc) != 0 && size > ulong.MaxValue - address)
-                {
-                    throw new ElfFormatException($"malformed ELF: section {i} at 0x{address:x} with size 0x{size:x} wraps the address space");
-                }
-
-                if (pass == 0)
-                {
-                    if (type != ElfConstants.ShtStrtab)
-                    {
-                        throw new ElfFormatException($"malformed ELF: section name string table (section {i}) has type {type}, expected SHT_STRTAB");
-                    }
-
-                    names = data.AsSpan((int)offset, (int)size);
-                    continue;
-                }
-
-                string name = ReadString(names, nameOffset, $"name of section {i}");
-                sections!.Add(new ElfSection(i, name, type, flags, address, offset, size, link, info, align, entsize));
+                throw new ElfFormatException($"truncated ELF: section {i} contents at file offset 0x{section.Offset:x} (+0x{section.Size:x} bytes) extend past the end of the {data.Length}-byte file");
             }
 
-            if (sections is not null)
+            if (section.IsAllocated && section.Size > ulong.MaxValue - section.Address)
             {
-                return sections;
+                throw new ElfFormatException($"malformed ELF: section {i} at 0x{section.Address:x} with size 0x{section.Size:x} wraps the address space");
             }
+
+            unnamed.Add(section);
         }
 
-        throw new InvalidOperationException("unreachable");
+        ElfSection nameTable = unnamed[(int)shstrndx];
+        if (nameTable.Type != ElfConstants.ShtStrtab)
+        {
+            throw new ElfFormatException($"malformed ELF: section name string table (section {shstrndx}) has type {nameTable.Type}, expected SHT_STRTAB");
+        }
+
+        ReadOnlySpan<byte> names = data.AsSpan((int)nameTable.Offset, (int)nameTable.Size);
+        var sections = new List<ElfSection>((int)shnum);
+        for (int i = 0; i < shnum; i++)
+        {
+            uint nameOffset = BinaryPrimitives.ReadUInt32LittleEndian(table[(i * ElfConstants.Elf64SectionHeaderSize)..]);
+            sections.Add(unnamed[i] with { Name = ReadString(names, nameOffset, $"name of section {i}") });
+        }
+
+        return sections;
     }
 
     private static IReadOnlyList<ElfSymbol>? ParseSymbols(byte[] data, IReadOnlyList<ElfSection> sections)
