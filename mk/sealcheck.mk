@@ -12,8 +12,10 @@ SEALCHECK_SAMPLE     := $(SEALCHECK_OUT)/sample-kernel.elf
 
 # Hooks of mk/kernel.mk: `$(SEALCHECK_RUN) $@.tmp` in the kernel link rule (default `true` there).
 # `make SEALCHECK_RUN=true` skips the check for one build.
+# mk/kernel.mk is read before this file, so its prerequisite lists cannot see SEALCHECK_DLL yet:
+# the prerequisites on the tool are added here.
 SEALCHECK_RUN = $(SEALCHECK)
-$(BUILD)/kernel.elf: $(SEALCHECK_DLL)
+$(BUILD)/kernel.elf kernel-variant: $(SEALCHECK_DLL)
 
 $(SEALCHECK_DLL): $(SEALCHECK_SRC)
 	$(DOTNET) build $(SEALCHECK_DIR)/SealCheck.csproj -c Release -o $(SEALCHECK_OUT) --nologo -v q -clp:NoSummary
