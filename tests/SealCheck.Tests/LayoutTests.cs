@@ -1,3 +1,5 @@
+using HekiGuest.Tools.SealCheck.Elf;
+
 namespace HekiGuest.Tools.SealCheck.Tests;
 
 public class LayoutTests
@@ -93,5 +95,19 @@ public class LayoutTests
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains($"note: PT_LOAD[0] ends at 0x{textEnd:x}: the last {0x102000 - textEnd} bytes of its page are not in the ELF", run.Stdout);
         Assert.DoesNotContain("note: PT_LOAD[1]", run.Stdout);
+    }
+
+    [Fact]
+    public void WritableSealedSegmentFails() =>
+        AssertLayoutViolation(new TestKernel { SealedSegmentFlags = ElfConstants.PfRead | ElfConstants.PfWrite | ElfConstants.PfExecute },
+            "PT_LOAD[1] holding .heki.sealed is writable (flags RWX): sealed code must be R+X only");
+
+    [Fact]
+    public void NonExecutableSealedSegmentFails()
+    {
+        var kernel = new TestKernel { SealedSegmentFlags = ElfConstants.PfRead };
+
+        AssertLayoutViolation(kernel, "PT_LOAD[1] holding .heki.sealed is not executable (flags R--)");
+        Assert.Contains("layout: .heki.sealed (0x104000-0x105000) is not in any executable PT_LOAD segment", SealCheckRun.OnImage(kernel.Build()).Stdout);
     }
 }

@@ -22,6 +22,19 @@ public class SealedOutsideTests
         Assert.Equal("1", CleanKernelTests.Row(run, ".text")[7]);
     }
 
+    [Fact]
+    public void QuietPrintsOnlyViolationsAndTheVerdict()
+    {
+        var kernel = new TestKernel { Text64 = a => { a.mov(cr4, rax); a.ret(); } };
+
+        SealCheckRun run = SealCheckRun.OnImage(kernel.Build(), "--quiet");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(
+            ["  sealed-class instruction at 0x101000 <kmain> in .text (64-bit): mov cr4, rax [0F 22 E0] outside .heki.sealed", "sealcheck: FAIL (1 violation)"],
+            run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
     public static TheoryData<string> EveryKind() => [.. Samples.Keys];
 
     private static readonly Dictionary<string, Action<Assembler>> Samples = new()

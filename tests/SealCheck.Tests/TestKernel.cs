@@ -31,6 +31,7 @@ public sealed class TestKernel
     public bool IncludeSymbols { get; set; } = true;
     public bool IncludeCode32Symbols { get; set; } = true;
     public bool SealedSharesTextSegment { get; set; }
+    public uint SealedSegmentFlags { get; set; } = ElfConstants.PfRead | ElfConstants.PfExecute;
     public bool PadSealedToPage { get; set; } = true;
     public string? TextSymbol { get; set; } = "kmain";
 
@@ -85,7 +86,7 @@ public sealed class TestKernel
             builder.AddSegment(rx, [".boot", ".text"]);
             if (IncludeSealed)
             {
-                builder.AddSegment(rx, [KernelVerifier.SealedSectionName]);
+                builder.AddSegment(SealedSegmentFlags, [KernelVerifier.SealedSectionName]);
             }
         }
 
