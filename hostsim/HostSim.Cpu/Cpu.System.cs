@@ -110,6 +110,14 @@ public sealed unsafe partial class Cpu
                 RequireIopl();
                 Rflags &= ~Flag.IF;
                 return true;
+            case Handler.Stac:
+            case Handler.Clac:
+                // CPL 0 only (#UD elsewhere, like a CPU without SMAP at CPL>0). AC decides SMAP
+                // checks, so translations cached under the old value are dropped.
+                if (Cpl != 0) Raise(GuestFault.UD());
+                if (d.H == Handler.Stac) Rflags |= 1UL << 18; else Rflags &= ~(1UL << 18);
+                if ((Cr4 & (1UL << 21)) != 0) FlushTlb();
+                return true;
             case Handler.Sti:
                 RequireIopl();
                 if ((Rflags & Flag.IF) == 0)

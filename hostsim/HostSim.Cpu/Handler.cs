@@ -21,7 +21,7 @@ internal enum Handler : ushort
     // strings
     Movs, Stos, Lods, Cmps, Scas,
     // system
-    In, Out, Cli, Sti, Hlt, Lgdt, Lidt, Sgdt, Sidt, Ltr, Lldt, Str, Sldt, MovToCr, MovFromCr, MovToDr, MovFromDr,
+    In, Out, Cli, Sti, Stac, Clac, Hlt, Lgdt, Lidt, Sgdt, Sidt, Ltr, Lldt, Str, Sldt, MovToCr, MovFromCr, MovToDr, MovFromDr,
     Rdmsr, Wrmsr, Rdtsc, Rdtscp, Cpuid, Iret, Int, Int3, Into, Int1, Ud2, Invlpg, Xsetbv, Xgetbv,
     Fninit, Fnstcw, Fldcw, Fxsave, Fxrstor, Ldmxcsr, Stmxcsr, Swapgs, Syscall, Sysret, Vmcall, Vmmcall, Wbinvd, Clts,
     Lar, Lsl, Verr, Verw, Rdfsbase, Wrfsbase,

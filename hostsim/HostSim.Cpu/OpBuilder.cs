@@ -483,6 +483,8 @@ internal static class OpBuilder
                 return Handler.Out;
             case Mnemonic.Cli: return Handler.Cli;
             case Mnemonic.Sti: return Handler.Sti;
+            case Mnemonic.Stac: return Handler.Stac;
+            case Mnemonic.Clac: return Handler.Clac;
             case Mnemonic.Hlt: return Handler.Hlt;
             case Mnemonic.Lgdt: return Handler.Lgdt;
             case Mnemonic.Lidt: return Handler.Lidt;
