@@ -23,35 +23,60 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
     {
         _chain.Clear();
         GuestFault fault = pending.Fault;
-        ulong returnRip = pending.IsSoftwareInterrupt ? cpu.Rip : pending.InstructionRip;
         bool software = pending.IsSoftwareInterrupt;
-        for (int attempt = 0; attempt < 3; attempt++)
+        ulong faultRip = pending.InstructionRip;
+        ulong returnRip = software ? cpu.Rip : faultRip;
+        for (int step = 0; step < 8; step++)
         {
-            _chain.Add(new FaultChainEntry(fault.Vector, fault.HasErrorCode ? fault.ErrorCode : null,
-                fault.Vector == GuestFault.PageFault ? fault.Cr2 : 0, returnRip));
-            if (fault.Vector == GuestFault.PageFault) cpu.Cr2 = fault.Cr2;
+            Record(fault, returnRip);
             GuestFault? nested = TryDeliver(fault, returnRip, software);
             if (nested is null)
             {
                 Delivered++;
                 return true;
             }
-            if (fault.Vector == DoubleFault || attempt == 2) break;
-            // Benign/contributory rules collapse here: any fault while delivering is a #DF.
-            fault = new GuestFault(DoubleFault, true, 0, 0);
+            var n = nested.Value;
+            if (fault.Vector == DoubleFault)
+            {
+                Record(n, faultRip);
+                return false;
+            }
+            // SDM vol. 3 table 6-5: contributory after contributory or #PF, or #PF after #PF, is a
+            // double fault; anything else is handled serially (the new fault replaces the old).
+            bool firstPf = fault.Vector == GuestFault.PageFault;
+            bool secondPf = n.Vector == GuestFault.PageFault;
+            bool doubleFault = (IsContributory(n) && (IsContributory(fault) || firstPf)) || (firstPf && secondPf);
+            if (doubleFault)
+            {
+                Record(n, faultRip);
+                fault = new GuestFault(DoubleFault, true, 0, 0);
+            }
+            else
+            {
+                fault = n;
+            }
             software = false;
-            _chain.Add(new FaultChainEntry(nested.Value.Vector, nested.Value.HasErrorCode ? nested.Value.ErrorCode : null, nested.Value.Cr2, returnRip));
-            if (nested.Value.Vector == GuestFault.PageFault) cpu.Cr2 = nested.Value.Cr2;
+            returnRip = faultRip;
         }
         return false;
     }
 
+    private void Record(GuestFault f, ulong rip)
+    {
+        _chain.Add(new FaultChainEntry(f.Vector, f.HasErrorCode ? f.ErrorCode : null, f.Vector == GuestFault.PageFault ? f.Cr2 : 0, rip));
+        if (f.Vector == GuestFault.PageFault) cpu.Cr2 = f.Cr2;
+    }
+
+    private static bool IsContributory(GuestFault f) => f.Vector is 0 or 10 or 11 or 12 or 13;
+
     private GuestFault? TryDeliver(GuestFault fault, ulong returnRip, bool software)
     {
+        uint ext = software ? 0u : 1u;
+        uint idtError = (uint)fault.Vector * 8 + 2 + ext;
         if (!cpu.LongModeActive || (cpu.Cr0 & 1) == 0)
-            return GuestFault.GP((uint)fault.Vector * 8 + 2);
+            return GuestFault.GP(idtError);
         ulong gateAddress = cpu.Idtr.Base + (ulong)fault.Vector * 16;
-        if ((ulong)fault.Vector * 16 + 15 > cpu.Idtr.Limit) return GuestFault.GP((uint)fault.Vector * 8 + 2);
+        if ((ulong)fault.Vector * 16 + 15 > cpu.Idtr.Limit) return GuestFault.GP(idtError);
         Span<byte> gate = stackalloc byte[16];
         if (cpu.TryReadLinear(gateAddress, gate, supervisor: true) is { } readFault) return readFault;
         ulong lo = BinaryPrimitives.ReadUInt64LittleEndian(gate);
@@ -59,19 +84,20 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
         int type = (int)((lo >> 40) & 0xF);
         bool present = (lo & (1UL << 47)) != 0;
         int dpl = (int)((lo >> 45) & 3);
-        if (!present || (type != 0xE && type != 0xF)) return GuestFault.GP((uint)fault.Vector * 8 + 2);
-        if (software && dpl < cpu.Cpl) return GuestFault.GP((uint)fault.Vector * 8 + 2);
+        if (type != 0xE && type != 0xF) return GuestFault.GP(idtError);
+        if (software && dpl < cpu.Cpl) return GuestFault.GP(idtError);
+        if (!present) return new GuestFault(11, true, idtError, 0);
         ushort selector = (ushort)(lo >> 16);
         ulong target = (lo & 0xFFFF) | ((lo >> 48) << 16) | (hi << 32);
         int ist = (int)((lo >> 32) & 7);
 
         // The new code segment (from the GDT), which sets the new CPL.
-        if ((selector & ~7) == 0) return GuestFault.GP(0);
+        if ((selector & ~7) == 0) return GuestFault.GP(ext);
         Span<byte> desc = stackalloc byte[8];
         if (cpu.TryReadLinear(cpu.Gdtr.Base + (ulong)(selector & ~7), desc, supervisor: true) is { } descFault) return descFault;
         ulong d = BinaryPrimitives.ReadUInt64LittleEndian(desc);
         var cs = SegmentRegister.FromDescriptor(selector, d);
-        if (!cs.Present) return new GuestFault(11, true, (uint)(selector & ~3), 0);
+        if (!cs.Present) return new GuestFault(11, true, (uint)(selector & ~3) + ext, 0);
         int newCpl = cs.Dpl;
 
         ulong oldSs = cpu.Segments[Cpu.Cpu.SS].Selector, oldRsp = cpu.Gpr[Cpu.Cpu.RSP];

@@ -13,9 +13,9 @@ public sealed class PagingTranslator : IAddressTranslator
 {
     private const ulong Present = 1, Writable = 2, User = 4, Accessed = 0x20, Dirty = 0x40, Large = 0x80;
     private const ulong NoExecute = 1UL << 63;
-    private const int MaxPhysicalAddressBits = 40;
-    private const ulong AddressMask = ((1UL << MaxPhysicalAddressBits) - 1) & ~0xFFFUL;
-    private const ulong ReservedHigh = 0x000F_FFFF_FFFF_F000UL & ~AddressMask;   // bits MAXPHYADDR..51
+    private ulong _addressMask = ((1UL << 39) - 1) & ~0xFFFUL;
+    private ulong _reservedHigh = 0x000F_FFFF_FFFF_F000UL & ~(((1UL << 39) - 1) & ~0xFFFUL);   // bits MAXPHYADDR..51
+    private bool _gigabytePages;
 
     private readonly PhysicalMemory _memory;
     private Cpu.Cpu? _cpu;
@@ -27,7 +27,19 @@ public sealed class PagingTranslator : IAddressTranslator
 
     public long Walks { get; private set; }
 
-    public void Attach(Cpu.Cpu cpu) => _cpu = cpu;
+    /// <summary>Binds the translator to its CPU and takes MAXPHYADDR and 1 GiB-page support
+    /// from what that CPU's CPUID reports, so the walk agrees with what the guest was told.</summary>
+    public void Attach(Cpu.Cpu cpu)
+    {
+        _cpu = cpu;
+        var ext = cpu.Cpuid.Query(cpu, 0x80000000, 0);
+        int maxPhys = 36;
+        if (ext.Eax >= 0x80000008) maxPhys = (int)(cpu.Cpuid.Query(cpu, 0x80000008, 0).Eax & 0xFF);
+        if (maxPhys < 32 || maxPhys > 52) maxPhys = 36;
+        _addressMask = ((1UL << maxPhys) - 1) & ~0xFFFUL;
+        _reservedHigh = 0x000F_FFFF_FFFF_F000UL & ~_addressMask;
+        _gigabytePages = ext.Eax >= 0x80000001 && (cpu.Cpuid.Query(cpu, 0x80000001, 0).Edx & (1u << 26)) != 0;
+    }
 
     public bool TryTranslate(ulong linear, AccessKind kind, int size, int cpl, out ulong physical, out GuestFault fault)
     {
@@ -77,7 +89,7 @@ public sealed class PagingTranslator : IAddressTranslator
 
         int levels = longMode ? 4 : pae ? 3 : 2;
         int entryBytes = levels == 2 ? 4 : 8;
-        ulong table = levels == 3 ? cpu.Cr3 & 0xFFFF_FFE0 : cpu.Cr3 & AddressMask;
+        ulong table = levels == 3 ? cpu.Cr3 & 0xFFFF_FFE0 : cpu.Cr3 & _addressMask;
         bool allUser = true, allWritable = true, anyNx = false;
         Span<ulong> entryAddress = stackalloc ulong[4];
         Span<ulong> entries = stackalloc ulong[4];
@@ -101,10 +113,11 @@ public sealed class PagingTranslator : IAddressTranslator
                 return false;
             }
             bool paePdpte = levels == 3 && level == 2;
-            bool reserved = entryBytes == 8 && ((e & ReservedHigh) != 0 || (!nxe && (e & NoExecute) != 0));
+            bool reserved = entryBytes == 8 && ((e & _reservedHigh) != 0 || (!nxe && (e & NoExecute) != 0));
             if (paePdpte) reserved |= (e & 0x1E6) != 0;
             if (level == 3 && (e & Large) != 0) reserved = true;
-            if (level == 2 && longMode && (e & Large) != 0 && (e & 0x3FFF_E000) != 0) reserved = true;
+            if (level == 2 && longMode && (e & Large) != 0 && (!_gigabytePages || (e & 0x3FFF_E000) != 0)) reserved = true;
+            if (level == 1 && entryBytes == 8 && (e & Large) != 0 && (e & 0x1F_E000) != 0) reserved = true;
             if (reserved)
             {
                 fault = GuestFault.PF(linear, baseError | PageFaultError.Present | PageFaultError.ReservedBit);
@@ -124,11 +137,11 @@ public sealed class PagingTranslator : IAddressTranslator
             if (leaf)
             {
                 pageSize = 1UL << shift;
-                ulong frame = levels == 2 && level == 1 ? e & 0xFFC0_0000 : e & AddressMask & ~(pageSize - 1);
+                ulong frame = levels == 2 && level == 1 ? e & 0xFFC0_0000 : e & _addressMask & ~(pageSize - 1);
                 physical = frame | (linear & (pageSize - 1));
                 break;
             }
-            table = entryBytes == 4 ? e & 0xFFFF_F000 : e & AddressMask;
+            table = entryBytes == 4 ? e & 0xFFFF_F000 : e & _addressMask;
         }
 
         bool wp = (cpu.Cr0 & (1UL << 16)) != 0;

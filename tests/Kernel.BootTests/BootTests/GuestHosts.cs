@@ -1,9 +1,8 @@
 namespace HekiGuest.Tests.Boot;
 
 /// <summary>
-/// The hosts every boot test runs on. QEMU today; hostsim joins with one more row in
-/// <see cref="Table"/> (an <see cref="IGuestHost"/> that runs <c>hostsim run</c> and reads the
-/// transcript from its stdout, PVH only). The table is static so test discovery never reads the
+/// The hosts every boot test runs on: QEMU (PVH and ISO) and the bundled simulator hostsim
+/// (the kernel ELF through multiboot2; the transcript is its stdout). The table is static so test discovery never reads the
 /// environment or looks for artifacts: a bad setting fails the tests, not the discovery.
 /// </summary>
 public static class GuestHosts
@@ -11,9 +10,13 @@ public static class GuestHosts
     /// <summary>Host name for QEMU.</summary>
     public const string Qemu = "qemu";
 
+    /// <summary>Host name for the bundled simulator.</summary>
+    public const string HostSim = "hostsim";
+
     private static readonly (string Name, BootMedium[] Media, Func<IGuestHost> Create)[] Table =
     [
         (Qemu, [BootMedium.Pvh, BootMedium.Iso], () => QemuHost.FromEnvironment()),
+        (HostSim, [BootMedium.Pvh], () => HostSimHost.FromEnvironment()),
     ];
 
     /// <summary>Every host (all boot PVH), as theory data.</summary>

@@ -1,0 +1,26 @@
+using Xunit;
+using Xunit.Abstractions;
+
+namespace HekiGuest.Tests.Boot;
+
+/// <summary>
+/// The same kernel image, booted on QEMU (PVH) and on hostsim (multiboot2) with the same
+/// command line, must report the same set of PASS/FAIL/SKIP results: the simulator is a faithful
+/// host for the self-tests.
+/// </summary>
+public sealed class CrossHostTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task QemuAndHostSimReportIdenticalResultSets()
+    {
+        var request = BootRequest.Pvh("cross-host-default", KernelBoot.Deadline);
+        var qemu = KernelBoot.BootAsync(GuestHosts.Qemu, request, output);
+        var hostsim = KernelBoot.BootAsync(GuestHosts.HostSim, request, output);
+        var (q, h) = (await qemu, await hostsim);
+        Assert.Equal(GuestExitCodes.AllPassed, q.ExitCode);
+        Assert.Equal(GuestExitCodes.AllPassed, h.ExitCode);
+        var differences = ResultSetComparison.Differences(GuestHosts.Qemu, q.Transcript, GuestHosts.HostSim, h.Transcript);
+        Assert.True(differences.Count == 0, "result sets differ:\n" + string.Join('\n', differences));
+        Assert.True(q.Transcript.Results.Count >= 100, $"only {q.Transcript.Results.Count} results: the comparison would prove little");
+    }
+}
