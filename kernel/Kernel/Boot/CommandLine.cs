@@ -33,16 +33,21 @@ public sealed unsafe class CommandLine
         return null;
     }
 
-    // Parses a non-negative decimal; -1 when absent or malformed.
+    public const long Absent = -1;
+    public const long Malformed = -2;
+
+    // Parses a non-negative decimal: Absent when the key is missing, Malformed when its value is
+    // not a number.
     public long GetNumber(string key)
     {
         string v = Get(key);
-        if (v is null || v.Length == 0 || v.Length > 18) return -1;
+        if (v is null) return Absent;
+        if (v.Length == 0 || v.Length > 18) return Malformed;
         long n = 0;
         for (int i = 0; i < v.Length; i++)
         {
             char c = v[i];
-            if (c < '0' || c > '9') return -1;
+            if (c < '0' || c > '9') return Malformed;
             n = n * 10 + (c - '0');
         }
         return n;

@@ -33,7 +33,8 @@ public sealed unsafe class BootTests : ITestGroup
         o.Write("  boot: usable memory ").UDec(usable).Write(" bytes (").Size(usable).Line(")");
         t.Check(b.RegionCount > 0 && usable > 0, "memory map has usable RAM", "no usable region");
         long expectMiB = _cmdline.GetNumber("mem");
-        if (expectMiB < 0) t.Skip("memory total matches the host", "no mem= on the command line");
+        if (expectMiB == CommandLine.Malformed) t.Fail("memory total matches the host", "mem= is not a decimal number of MiB");
+        else if (expectMiB < 0) t.Skip("memory total matches the host", "no mem= on the command line");
         else
         {
             ulong expected = (ulong)expectMiB << 20;
@@ -52,7 +53,8 @@ public sealed unsafe class BootTests : ITestGroup
             o.Write(" '").Write(m.Name).Write("'");
             o.Line();
         }
-        if (expectModules < 0) t.Skip("module count matches the host", "no modules= on the command line");
+        if (expectModules == CommandLine.Malformed) t.Fail("module count matches the host", "modules= is not a decimal number");
+        else if (expectModules < 0) t.Skip("module count matches the host", "no modules= on the command line");
         else t.Equal(b.ModuleCount, expectModules, "module count matches the host");
         for (int i = 0; i < b.ModuleCount; i++) CheckModule(t, b.Modules[i]);
     }

@@ -55,6 +55,22 @@ public sealed class BadInputBootTests(ITestOutputHelper output)
         AssertOnlyFailure(outcome, new TestId("boot", "module count matches the host"));
     }
 
+    [Theory]
+    [MemberData(nameof(GuestHosts.All), MemberType = typeof(GuestHosts))]
+    public async Task MalformedNumbersOnTheCommandLineAreFailsNotSkips(string host)
+    {
+        var request = new BootRequest(BootMedium.Pvh, "modules=x mem=abc tests=boot", KernelBoot.Deadline, "pvh-malformed-numbers");
+
+        var outcome = await KernelBoot.BootAsync(host, request, output);
+
+        BootAssert.ExitedWith(outcome, GuestExitCodes.TestFailed);
+        var failures = outcome.Transcript.UnexpectedFailures.Select(f => f.Id).ToList();
+        Assert.Equal(
+            [new TestId("boot", "memory total matches the host"), new TestId("boot", "module count matches the host")],
+            failures);
+        Assert.DoesNotContain(outcome.Transcript.Results, r => r.Kind == ResultKind.Skip);
+    }
+
     private static void AssertOnlyFailure(BootOutcome outcome, TestId test)
     {
         BootAssert.ExitedWith(outcome, GuestExitCodes.TestFailed);
