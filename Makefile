@@ -52,3 +52,7 @@ clean:
 .PHONY: bench-boot
 bench-boot: all $(TEST_MODULE) | deps-qemu
 	@bash $(ROOT)/tools/bench-boot.sh
+
+.PHONY: bench
+bench: $(KERNEL_ELF) $(TEST_MODULE) $(HOSTSIM_DLL) | deps-qemu
+	@bash $(ROOT)/tools/bench-hostsim.sh

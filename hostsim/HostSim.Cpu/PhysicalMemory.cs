@@ -9,8 +9,16 @@ namespace HekiGuest.HostSim.Cpu;
 /// </summary>
 public sealed unsafe class PhysicalMemory : IDisposable
 {
+    private const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2, MapAnonymousLinux = 0x20, MapAnonymousBsd = 0x1000;
     private readonly bool _owned;
+    private readonly bool _mapped;
     private byte* _base;
+
+    [DllImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    private static extern void* Mmap(void* address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [DllImport("libc", EntryPoint = "munmap")]
+    private static extern int Munmap(void* address, nuint length);
 
     public PhysicalMemory(ulong size)
     {
@@ -18,8 +26,21 @@ public sealed unsafe class PhysicalMemory : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(size), "guest memory size must be a non-zero multiple of 4 KiB");
         }
-        _base = (byte*)NativeMemory.AlignedAlloc((nuint)size, 4096);
-        NativeMemory.Clear(_base, (nuint)size);
+        // On Unix, anonymous mmap gives page-aligned memory the kernel zeroes lazily, page by page
+        // on first touch: a 128 MiB guest costs nothing until it uses its RAM. Elsewhere, an
+        // aligned allocation cleared up front.
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
+        {
+            void* p = Mmap(null, (nuint)size, ProtRead | ProtWrite, MapPrivate | (OperatingSystem.IsLinux() ? MapAnonymousLinux : MapAnonymousBsd), -1, 0);
+            if (p == (void*)-1) throw new OutOfMemoryException($"cannot map {size >> 20} MiB of guest memory");
+            _base = (byte*)p;
+            _mapped = true;
+        }
+        else
+        {
+            _base = (byte*)NativeMemory.AlignedAlloc((nuint)size, 4096);
+            NativeMemory.Clear(_base, (nuint)size);
+        }
         Size = size;
         _owned = true;
     }
@@ -48,7 +69,8 @@ public sealed unsafe class PhysicalMemory : IDisposable
     {
         if (_owned && _base != null)
         {
-            NativeMemory.AlignedFree(_base);
+            if (_mapped) Munmap(_base, (nuint)Size);
+            else NativeMemory.AlignedFree(_base);
         }
         _base = null;
     }
