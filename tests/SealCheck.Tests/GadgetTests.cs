@@ -62,4 +62,18 @@ public class GadgetTests
 
         Assert.True(run.ExitCode == 1, run.ToString());
     }
+
+    [Fact]
+    public void ViolationsAreListedInAddressOrderLayoutFirst()
+    {
+        var kernel = new TestKernel { SealedAddress = 0x104010, Text64 = a => { a.mov(eax, 0x300Fu); a.mov(cr4, rax); a.ret(); } };
+
+        SealCheckRun run = SealCheckRun.OnImage(kernel.Build());
+
+        string[] violations = [.. run.Stdout.Split('\n').SkipWhile(l => !l.StartsWith("violations (", StringComparison.Ordinal)).Skip(1).SkipLast(2)];
+        Assert.True(violations.Length >= 3, run.ToString());
+        Assert.StartsWith("  layout:", violations[0]);
+        Assert.Contains("unaligned encoding at 0x101001", violations[^2]);
+        Assert.Contains("sealed-class instruction at 0x101005", violations[^1]);
+    }
 }

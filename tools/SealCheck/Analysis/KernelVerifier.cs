@@ -83,7 +83,7 @@ public static class KernelVerifier
         return new VerificationReport
         {
             Sections = summaries,
-            Violations = violations,
+            Violations = [.. violations.OrderBy(v => v.Address.HasValue).ThenBy(v => v.Address)],
             Code32Ranges = code32,
             Notes = notes,
             SealedRange = sealedRange,
