@@ -29,11 +29,12 @@ public sealed unsafe class SealedTests : ITestGroup
         for (; routines[n] != 0; n++) if (routines[n] < start || routines[n] >= end) inside = false;
         t.Check(inside && n == 10, "every sealed routine lies inside the section", "a routine is outside or missing");
 
+        // CR0.MP is harmless to toggle (WP may be pinned by the host, TS would trap SSE).
         ulong cr0 = Native.ReadCr0();
-        Native.SealedWriteCr0(cr0 & ~ControlRegisters.Cr0Wp);
-        ulong cr0Cleared = Native.ReadCr0();
+        Native.SealedWriteCr0(cr0 ^ ControlRegisters.Cr0Mp);
+        ulong cr0Toggled = Native.ReadCr0();
         Native.SealedWriteCr0(cr0);
-        t.Check(cr0Cleared == (cr0 & ~ControlRegisters.Cr0Wp) && Native.ReadCr0() == cr0, "write CR0 (WP off and on)", "CR0 read-back differs");
+        t.Check(cr0Toggled == (cr0 ^ ControlRegisters.Cr0Mp) && Native.ReadCr0() == cr0, "write CR0 (MP toggled and back)", "CR0 read-back differs");
 
         ulong cr4 = Native.ReadCr4();
         Native.SealedWriteCr4(cr4 ^ ControlRegisters.Cr4Tsd);

@@ -292,6 +292,7 @@ heki_sym_\name:
         SYM stack_guard, heki_boot_stack_guard
         SYM symtab, heki_symtab
         SYM sealed_routines, heki_sealed_routines
+        SYM pause, heki_pause
 
 # -- fault probes ----------------------------------------------------------------------------------
 # int heki_probe_run(void (*fn)(void), ProbeContext* ctx)
