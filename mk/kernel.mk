@@ -8,7 +8,7 @@ TEST_MODULE     := $(BUILD)/testmodule.bin
 NUGET_PACKAGES  ?= $(HOME)/.nuget/packages
 ILC_VERSION     := $(shell sed -n 's:.*<HekiIlcVersion>\(.*\)</HekiIlcVersion>.*:\1:p' $(ROOT)/Directory.Packages.props)
 ILC             := $(NUGET_PACKAGES)/runtime.linux-x64.microsoft.dotnet.ilcompiler/$(ILC_VERSION)/tools/ilc
-KERNEL_CS       := $(shell find $(KERNEL_DIR)/Corelib $(KERNEL_DIR)/Kernel -name '*.cs' -o -name '*.csproj' | grep -v '/obj/' | grep -v '/bin/')
+KERNEL_CS       := $(shell find $(KERNEL_DIR)/Corelib $(KERNEL_DIR)/Kernel $(KERNEL_DIR)/Sdk -name '*.cs' -o -name '*.csproj' | grep -v '/obj/' | grep -v '/bin/')
 KERNEL_ASM      := $(wildcard $(KERNEL_DIR)/arch/x86_64/*.s)
 KERNEL_ASM_OBJ  := $(patsubst $(KERNEL_DIR)/arch/x86_64/%.s,$(KBUILD)/%.o,$(KERNEL_ASM))
 KERNEL_IL_DIR   := $(KBUILD)/il
@@ -27,7 +27,7 @@ $(KBUILD)/il.stamp: $(KERNEL_CS) $(ROOT)/Directory.Packages.props $(KERNEL_DIR)/
 
 # IL -> native object. No --dehydrate: type data must be readable without rehydration code.
 $(KBUILD)/kernel_cs.o: $(KBUILD)/il.stamp
-	$(ILC) $(KERNEL_IL_DIR)/HekiGuest.Kernel.dll -r $(KERNEL_IL_DIR)/HekiGuest.Corelib.dll \
+	$(ILC) $(KERNEL_IL_DIR)/HekiGuest.Kernel.dll -r $(KERNEL_IL_DIR)/HekiGuest.Corelib.dll -r $(KERNEL_IL_DIR)/HekiGuest.Sdk.dll \
 	  -o $@ --targetos:linux --targetarch:x64 -O --nativelib \
 	  --systemmodule:HekiGuest.Corelib --generateunmanagedentrypoints:HekiGuest.Corelib \
 	  --map:$(KBUILD)/kernel_cs.map.xml

@@ -35,6 +35,7 @@ public static unsafe class KernelMain
         Protections.Enable();
         Protections.Report(c);
         var cmdline = new CommandLine(boot.CommandLine);
+        Heki.KernelHardening.Apply(boot, cmdline, c);
         c.Write("heap: ").Size(Heap.Capacity).Write(" in ").UDec((ulong)Heap.RegionCount).Line(" regions");
 
         var registry = new TestRegistry();
@@ -44,6 +45,7 @@ public static unsafe class KernelMain
         registry.Add(new CpuTests());
         registry.Add(new PagingTests());
         registry.Add(new SealedTests());
+        registry.Add(new HekiTests());
         registry.Add(new CrashTest(CrashTest.Kind.Panic, "crash.panic"));
         registry.Add(new CrashTest(CrashTest.Kind.Null, "crash.null"));
         registry.Add(new CrashTest(CrashTest.Kind.Bounds, "crash.bounds"));

@@ -368,3 +368,21 @@ heki_ud2:
 heki_read_dr7:
         mov rax, dr7
         ret
+
+# -- hypercall: long (ulong nr, ulong a0, ulong a1, ulong a2, ulong a3) -----------------------------
+# RAX = nr, RBX = a0, RCX = a1, RDX = a2, RSI = a3 (KVM's convention); result in RAX. Not sealed:
+# a hypercall can only add restrictions, never relax them.
+        .section .text
+        .global heki_vmcall
+heki_vmcall:
+        push rbx
+        mov rax, rdi
+        mov rbx, rsi
+        mov r9, rdx
+        mov r10, rcx
+        mov rcx, r9
+        mov rdx, r10
+        mov rsi, r8
+        vmcall
+        pop rbx
+        ret
