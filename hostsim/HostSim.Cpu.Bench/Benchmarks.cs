@@ -1,2 +1,177 @@
+using System.Diagnostics;
+using HekiGuest.HostSim.Cpu.Bench.Differential;
+using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
+
 namespace HekiGuest.HostSim.Cpu.Bench;
-internal static class Benchmarks { public static int Run(string[] args) => 0; }
+
+/// <summary>
+/// Guest MIPS of the interpreter, Stopwatch based: each workload runs once to warm the decode cache
+/// and the JIT, then 5 timed runs; the median is reported (instructions retired / wall time).
+/// </summary>
+internal static class Benchmarks
+{
+    private const ulong CodeBase = 0x1000, ReturnStub = 0x800, StackTop = 0x80000, AotBase = 0x10000, DataBase = 0x100000;
+    private const int DataSize = 64 * 1024;
+
+    public static int Run(string[] args)
+    {
+        if (args.Length > 0)
+        {
+            Console.Error.WriteLine($"error: bench takes no options (got '{args[0]}')");
+            return 2;
+        }
+        Console.WriteLine($"bench-cpu: {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}, median of 5 runs after 3 warm-up runs; the CPU runs in slices of 100,000 instructions like a machine loop");
+        Report("(a) integer loop, registers + memory (mov/add/xor/and/inc/dec/jnz)", IntegerLoop(true));
+        Report("    same loop without flag-writing ALU ops (mov/lea only + dec/jnz)", IntegerLoop(false));
+        if (Environment.GetEnvironmentVariable("HOSTSIM_BENCH_NOPS") == "1") Report("    dispatch only (nop x6 + dec/jnz)", IntegerLoop(null));
+        var aot = AotChecksum();
+        Report($"(b) NativeAOT checksum (ilc 10.0.14, {aot.CodeBytes} bytes of code) over {DataSize / 1024} KiB, 20 calls per run", aot.Runs);
+        Console.WriteLine($"    guest result 0x{aot.GuestResult:x16}, managed reference 0x{aot.Expected:x16}: {(aot.GuestResult == aot.Expected ? "match" : "MISMATCH")}");
+        return aot.GuestResult == aot.Expected ? 0 : 1;
+    }
+
+    private static void Report(string name, List<(long Instructions, double Seconds, double CpuSeconds)> runs)
+    {
+        var mips = runs.Select(r => r.Instructions / r.Seconds / 1e6).OrderBy(x => x).ToList();
+        var cpuMips = runs.Select(r => r.Instructions / r.CpuSeconds / 1e6).OrderBy(x => x).ToList();
+        Console.WriteLine($"{name}: {mips[mips.Count / 2]:F1} MIPS wall (min {mips[0]:F1}, max {mips[^1]:F1}), {cpuMips[cpuMips.Count / 2]:F1} MIPS per CPU-second of this thread; {runs[0].Instructions / 1e6:F1} M instructions per run");
+    }
+
+    private static double ThreadCpuSeconds()
+    {
+        // CLOCK_THREAD_CPUTIME_ID via /proc is not portable; the process total is close enough on an otherwise idle process
+        return System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+    }
+
+    private static (PhysicalMemory, Cpu) NewGuest()
+    {
+        var mem = new PhysicalMemory(4 << 20);
+        var cpu = new Cpu(mem);
+        cpu.EnterFlatLongMode();
+        return (mem, cpu);
+    }
+
+    private static void Place(PhysicalMemory mem, Assembler a, ulong at)
+    {
+        var w = new ByteListWriter();
+        a.Assemble(w, at);
+        w.ToArray().CopyTo(mem.Slice(at, w.ToArray().Length));
+    }
+
+    private static List<(long, double, double)> IntegerLoop(bool? withFlags)
+    {
+        var (mem, cpu) = NewGuest();
+        using var _ = mem;
+        var a = new Assembler(64);
+        var top = a.CreateLabel();
+        a.mov(rsi, DataBase);
+        a.xor(edx, edx);
+        a.mov(ebx, 0x12345);
+        a.Label(ref top);
+        if (withFlags == null)
+        {
+            for (int k = 0; k < 6; k++) a.nop();
+        }
+        else if (withFlags == true)
+        {
+            a.mov(rax, __qword_ptr[rsi + rdx * 8]);
+            a.add(rax, rbx);
+            a.xor(rbx, rax);
+            a.mov(__qword_ptr[rsi + rdx * 8], rax);
+            a.inc(edx);
+            a.and(edx, 1023);
+        }
+        else
+        {
+            a.mov(rax, __qword_ptr[rsi + rdx * 8]);
+            a.lea(rax, __[rax + rbx * 2 + 7]);
+            a.mov(rbx, rax);
+            a.mov(__qword_ptr[rsi + rdx * 8], rax);
+            a.lea(edx, __[rdx + 1]);
+            a.movzx(edx, dl);
+        }
+        a.dec(rcx);
+        a.jnz(top);
+        a.hlt();
+        Place(mem, a, CodeBase);
+        var runs = new List<(long, double, double)>();
+        for (int i = 0; i < 8; i++)
+        {
+            cpu.Rip = CodeBase;
+            cpu.Gpr[Cpu.RCX] = 5_000_000;
+            cpu.Gpr[Cpu.RSP] = StackTop;
+            long before = cpu.InstructionsRetired;
+            double cpu0 = ThreadCpuSeconds();
+            var sw = Stopwatch.StartNew();
+            var stop = RunSliced(cpu);
+            sw.Stop();
+            double cpuTime = ThreadCpuSeconds() - cpu0;
+            if (stop != StopReason.Halted) throw new InvalidOperationException($"loop stopped: {stop} {cpu.PendingException}");
+            if (i > 2) runs.Add((cpu.InstructionsRetired - before, sw.Elapsed.TotalSeconds, cpuTime));
+        }
+        return runs;
+    }
+
+    /// <summary>Runs in slices of 100,000 instructions until something other than the budget stops the CPU, as a machine loop does (it polls devices between slices).</summary>
+    private static StopReason RunSliced(Cpu cpu)
+    {
+        StopReason stop;
+        do
+        {
+            stop = cpu.Run(100_000);
+        }
+        while (stop == StopReason.InstructionLimit);
+        return stop;
+    }
+
+    internal sealed record AotResult(List<(long, double, double)> Runs, int CodeBytes, ulong GuestResult, ulong Expected);
+
+    internal static byte[] LoadAotBlob(out int entry)
+    {
+        string dir = Path.Combine(AppContext.BaseDirectory, "Aot");
+        entry = int.Parse(File.ReadAllText(Path.Combine(dir, "checksum.entry")).Trim());
+        return File.ReadAllBytes(Path.Combine(dir, "checksum.bin"));
+    }
+
+    internal static AotResult AotChecksum()
+    {
+        var blob = LoadAotBlob(out int entry);
+        var (mem, cpu) = NewGuest();
+        using var _ = mem;
+        blob.CopyTo(mem.Slice(AotBase, blob.Length));
+        mem.Slice(ReturnStub, 1)[0] = 0xF4; // hlt
+        var data = mem.Slice(DataBase, DataSize);
+        ulong x = 0x9E3779B97F4A7C15;
+        for (int i = 0; i < DataSize; i++)
+        {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            data[i] = (byte)x;
+        }
+        ulong expected = ManagedChecksum.Compute(data.ToArray(), DataSize - 3);
+        ulong result = 0;
+        var runs = new List<(long, double, double)>();
+        for (int i = 0; i < 8; i++)
+        {
+            long before = cpu.InstructionsRetired;
+            double cpu0 = ThreadCpuSeconds();
+            var sw = Stopwatch.StartNew();
+            for (int call = 0; call < 20; call++)
+            {
+                ulong sp = StackTop - 8;
+                BitConverter.TryWriteBytes(mem.Slice(sp, 8), ReturnStub);
+                cpu.Gpr[Cpu.RSP] = sp;
+                cpu.Gpr[Cpu.RDI] = DataBase;
+                cpu.Gpr[Cpu.RSI] = DataSize - 3; // odd length: the byte-wise CRC tail runs too
+                cpu.Rip = AotBase + (ulong)entry;
+                var stop = RunSliced(cpu);
+                if (stop != StopReason.Halted) throw new InvalidOperationException($"checksum stopped: {stop} {cpu.PendingException} {string.Join(";", cpu.Diagnostics)}");
+                result = cpu.Gpr[Cpu.RAX];
+            }
+            sw.Stop();
+            double cpuTime = ThreadCpuSeconds() - cpu0;
+            if (i > 2) runs.Add((cpu.InstructionsRetired - before, sw.Elapsed.TotalSeconds, cpuTime));
+        }
+        return new AotResult(runs, blob.Length, result, expected);
+    }
+}

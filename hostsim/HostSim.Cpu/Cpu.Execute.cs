@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace HekiGuest.HostSim.Cpu;
@@ -5,6 +6,113 @@ namespace HekiGuest.HostSim.Cpu;
 /// <summary>The dispatch switch and the integer, control-flow and string semantics.</summary>
 public sealed unsafe partial class Cpu
 {
+    /// <summary>
+    /// The interpreter loop: fetch through the execute TLB, look up the decode cache by physical
+    /// address, and dispatch. The most frequent handlers are inlined here (no call per
+    /// instruction); everything else goes through <see cref="Execute"/>.
+    /// </summary>
+    private StopReason ExecuteLoop()
+    {
+        var cache = _cache;
+        while (_budget > 0)
+        {
+            ulong rip = Rip;
+            if (rip == BreakAt)
+            {
+                return StopReason.Breakpoint;
+            }
+            ulong la = rip + _segBase[CS];
+            ulong page = la >> 12;
+            int slot = (int)page & TlbMask;
+            if (_xTag[slot] != page)
+            {
+                FillExecTlb(la);
+            }
+            ulong phys = _xPhys[slot] | (la & 0xFFF);
+            var d = cache[phys & CacheMask];
+            if (d == null || d.Phys != phys || d.Bitness != Bitness)
+            {
+                d = DecodeAt(rip, la, phys);
+            }
+            _curRip = rip;
+            Rip = (rip + (uint)d.Length) & _ipMask;
+            if (_shadowNext | InterruptShadow)
+            {
+                InterruptShadow = _shadowNext;
+                _shadowNext = false;
+            }
+            _budget--;
+            int size = d.Size;
+            switch (d.H)
+            {
+                case Handler.Mov:
+                    if (d.K0 == OperandKind.Reg)
+                    {
+                        SetReg(d.R0, size, Src1(d, size));
+                    }
+                    else
+                    {
+                        Write(Ea(d), size, d.K1 == OperandKind.Reg ? GetReg(d.R1, size) : d.Imm);
+                    }
+                    continue;
+                case Handler.Add: AluRm<AddOp>(d); continue;
+                case Handler.Cmp: AluRm<CmpOp>(d); continue;
+                case Handler.Test: AluRm<TestOp>(d); continue;
+                case Handler.And: AluRm<AndOp>(d); continue;
+                case Handler.Or: AluRm<OrOp>(d); continue;
+                case Handler.Lea:
+                    SetReg(d.R0, size, EaNoSeg(d));
+                    continue;
+                case Handler.Movzx:
+                    SetReg(d.R0, size, d.K1 == OperandKind.Reg ? GetReg(d.R1, d.Size1) : Read(Ea(d), d.Size1));
+                    continue;
+                case Handler.Jcc:
+                    if (Cond(d.Cond))
+                    {
+                        Rip = (Rip + (ulong)d.Rel) & _ipMask;
+                    }
+                    continue;
+                case Handler.Jmp:
+                    Rip = (Rip + (ulong)d.Rel) & _ipMask;
+                    continue;
+                case Handler.Call:
+                    Push(Rip, size);
+                    Rip = (Rip + (ulong)d.Rel) & _ipMask;
+                    continue;
+                case Handler.Nop:
+                    continue;
+                case Handler.Inc:
+                case Handler.Dec:
+                    IncDec(d, size);
+                    continue;
+                case Handler.Ret:
+                    {
+                        ulong target = PeekStack(0, size);
+                        SetSp(Gpr[RSP] + (ulong)size + d.Imm);
+                        Rip = target & _ipMask;
+                        continue;
+                    }
+                case Handler.Push:
+                    Push(d.K0 == OperandKind.Imm ? d.Imm : Dst0(d, size), size);
+                    continue;
+                case Handler.Pop when d.K0 == OperandKind.Reg:
+                    {
+                        ulong v = PeekStack(0, size);
+                        SetSp(Gpr[RSP] + (ulong)size);
+                        SetReg(d.R0, size, v);
+                        continue;
+                    }
+                default:
+                    if (!Execute(d) || _stopRequested)
+                    {
+                        return _stop;
+                    }
+                    continue;
+            }
+        }
+        return StopReason.InstructionLimit;
+    }
+
     /// <summary>Executes one decoded instruction; false stops the run loop (with <see cref="_stop"/>).</summary>
     private bool Execute(DecodedOp d)
     {
@@ -22,58 +130,35 @@ public sealed unsafe partial class Cpu
                     Write(Ea(d), size, v);
                 }
                 return true;
-            case Handler.Add:
-            case Handler.Or:
-            case Handler.Adc:
-            case Handler.Sbb:
-            case Handler.And:
+            case Handler.Add: AluRm<AddOp>(d); return true;
             case Handler.Sub:
-            case Handler.Xor:
-                if (d.K0 == OperandKind.Reg)
+                if (d.K0 == OperandKind.Reg && d.K1 == OperandKind.Reg && d.R0 == d.R1)
                 {
-                    if (d.K1 == OperandKind.Reg && d.R0 == d.R1 && (d.H == Handler.Xor || d.H == Handler.Sub))
-                    {
-                        SetReg(d.R0, size, 0);
-                        SetStatus(Flag.ZF | Flag.PF);
-                        return true;
-                    }
-                    ulong b = Src1(d, size);
-                    SetReg(d.R0, size, Alu(d.H, GetReg(d.R0, size), b, size));
-                }
-                else
-                {
-                    ulong la = Ea(d);
-                    ulong b = d.K1 == OperandKind.Reg ? GetReg(d.R1, size) : d.Imm & Mask(size);
-                    Write(la, size, Alu(d.H, Read(la, size), b, size));
-                }
-                return true;
-            case Handler.Cmp:
-            case Handler.Test:
-                Alu(d.H, Dst0(d, size), Src1(d, size), size);
-                return true;
-            case Handler.Inc:
-            case Handler.Dec:
-                {
-                    ulong la = d.K0 == OperandKind.Mem ? Ea(d) : 0;
-                    ulong a = d.K0 == OperandKind.Reg ? GetReg(d.R0, size) : Read(la, size);
-                    ulong mask = Mask(size);
-                    int sh = size * 8 - 1;
-                    ulong r;
-                    ulong f;
-                    if (d.H == Handler.Inc)
-                    {
-                        r = (a + 1) & mask;
-                        f = Szp(r, size) | ((((a ^ r) & (1 ^ r)) >> sh) & 1) << 11 | ((a ^ 1 ^ r) & Flag.AF);
-                    }
-                    else
-                    {
-                        r = (a - 1) & mask;
-                        f = Szp(r, size) | ((((a ^ 1) & (a ^ r)) >> sh) & 1) << 11 | ((a ^ 1 ^ r) & Flag.AF);
-                    }
-                    if (d.K0 == OperandKind.Reg) SetReg(d.R0, size, r); else Write(la, size, r);
-                    Rflags = (Rflags & ~(Flag.Arith & ~Flag.CF)) | f;
+                    SetReg(d.R0, size, 0);
+                    SetStatus(Flag.ZF | Flag.PF);
                     return true;
                 }
+                AluRm<SubOp>(d);
+                return true;
+            case Handler.Xor:
+                if (d.K0 == OperandKind.Reg && d.K1 == OperandKind.Reg && d.R0 == d.R1)
+                {
+                    SetReg(d.R0, size, 0);
+                    SetStatus(Flag.ZF | Flag.PF);
+                    return true;
+                }
+                AluRm<XorOp>(d);
+                return true;
+            case Handler.And: AluRm<AndOp>(d); return true;
+            case Handler.Or: AluRm<OrOp>(d); return true;
+            case Handler.Adc: AluRm<AdcOp>(d); return true;
+            case Handler.Sbb: AluRm<SbbOp>(d); return true;
+            case Handler.Cmp: AluRm<CmpOp>(d); return true;
+            case Handler.Test: AluRm<TestOp>(d); return true;
+            case Handler.Inc:
+            case Handler.Dec:
+                IncDec(d, size);
+                return true;
             case Handler.Neg:
                 {
                     ulong la = d.K0 == OperandKind.Mem ? Ea(d) : 0;
@@ -151,15 +236,7 @@ public sealed unsafe partial class Cpu
                     }
                     else
                     {
-                        try
-                        {
-                            Write(Ea(d), size, v);
-                        }
-                        catch (GuestFaultException)
-                        {
-                            Gpr[RSP] = oldSp;
-                            throw;
-                        }
+                        PopToMemory(d, size, v, oldSp);
                     }
                     return true;
                 }
@@ -460,6 +537,44 @@ public sealed unsafe partial class Cpu
                 return ExecuteSystem(d);
         }
     }
+
+    private void PopToMemory(DecodedOp d, int size, ulong v, ulong oldSp)
+    {
+        // the address is computed with the incremented RSP; a faulting store must leave RSP unchanged
+        try
+        {
+            Write(Ea(d), size, v);
+        }
+        catch (GuestFaultException)
+        {
+            Gpr[RSP] = oldSp;
+            throw;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void IncDec(DecodedOp d, int size)
+    {
+                    ulong la = d.K0 == OperandKind.Mem ? Ea(d) : 0;
+                    ulong a = d.K0 == OperandKind.Reg ? GetReg(d.R0, size) : Read(la, size);
+                    ulong mask = Mask(size);
+                    int sh = size * 8 - 1;
+                    ulong r;
+                    ulong f;
+                    if (d.H == Handler.Inc)
+                    {
+                        r = (a + 1) & mask;
+                        f = Szp(r, size) | ((((a ^ r) & (1 ^ r)) >> sh) & 1) << 11 | ((a ^ 1 ^ r) & Flag.AF);
+                    }
+                    else
+                    {
+                        r = (a - 1) & mask;
+                        f = Szp(r, size) | ((((a ^ 1) & (a ^ r)) >> sh) & 1) << 11 | ((a ^ 1 ^ r) & Flag.AF);
+                    }
+                    if (d.K0 == OperandKind.Reg) SetReg(d.R0, size, r); else Write(la, size, r);
+                    Rflags = (Rflags & ~(Flag.Arith & ~Flag.CF)) | f;
+                    
+                }
 
     private static ulong BinaryPrimitivesReverse(ulong v) => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v);
 

@@ -20,8 +20,8 @@ public sealed unsafe partial class Cpu
     private const int CacheBits = 16;
     private const int CacheMask = (1 << CacheBits) - 1;
 
-    /// <summary>General purpose registers RAX..R15.</summary>
-    public readonly ulong[] Gpr = new ulong[16];
+    /// <summary>General purpose registers RAX..R15 (stored inline in the object: no indirection, constant bounds).</summary>
+    public GprFile Gpr;
 
     public ulong Rip;
     public ulong Rflags = Flag.Reserved1;
@@ -195,48 +195,10 @@ public sealed unsafe partial class Cpu
         _runStartRetired = InstructionsRetired;
         try
         {
-            var cache = _cache;
-            while (_budget > 0)
-            {
-                ulong rip = Rip;
-                if (rip == BreakAt)
-                {
-                    return StopReason.Breakpoint;
-                }
-                ulong la = rip + _segBase[CS];
-                ulong page = la >> 12;
-                int slot = (int)page & TlbMask;
-                if (_xTag[slot] != page)
-                {
-                    FillExecTlb(la);
-                }
-                ulong phys = _xPhys[slot] | (la & 0xFFF);
-                var d = cache[phys & CacheMask];
-                if (d == null || d.Phys != phys || d.Bitness != Bitness)
-                {
-                    d = DecodeAt(rip, la, phys);
-                }
-                _curRip = rip;
-                Rip = (rip + (uint)d.Length) & _ipMask;
-                if (_shadowNext)
-                {
-                    _shadowNext = false;
-                    InterruptShadow = true;
-                }
-                else
-                {
-                    InterruptShadow = false;
-                }
-                _budget--;
-                if (!Execute(d) || _stopRequested)
-                {
-                    InstructionsRetired += maxInstructions - _budget;
-                    _stopRequested = false;
-                    return _stop;
-                }
-            }
+            var stop = ExecuteLoop();
             InstructionsRetired += maxInstructions - _budget;
-            return StopReason.InstructionLimit;
+            _stopRequested = false;
+            return stop;
         }
         catch (GuestFaultException e)
         {

@@ -21,7 +21,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         int cases = 0;
         foreach (var code in InstructionForms.All)
         {
-            var r = new Random(HashCode.Combine(Seed, (int)code));
+            var r = new Random(DifferentialFuzzer.CaseSeed(Seed, (int)code));
             for (int i = 0; i < 24; i++)
             {
                 var c = fuzzer.Generator.ForCode(r, code);
@@ -33,7 +33,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         }
         for (int t = 0; t < CaseGenerator.Templates.Count; t++)
         {
-            var r = new Random(HashCode.Combine(Seed, t, "template"));
+            var r = new Random(DifferentialFuzzer.CaseSeed(Seed, 1_000_000 + t));
             for (int i = 0; i < 300; i++)
             {
                 var c = fuzzer.Generator.Template(r, t);

@@ -20,7 +20,14 @@ internal sealed class DifferentialFuzzer : IDisposable
     public CaseGenerator Generator => _gen;
 
     /// <summary>Per-case RNG seed, so one case can be replayed from (seed, index).</summary>
-    public static int CaseSeed(int seed, long index) => HashCode.Combine(seed, index);
+    public static int CaseSeed(int seed, long index)
+    {
+        // splitmix64: deterministic across processes (HashCode.Combine is randomised per process)
+        ulong z = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL + (ulong)index + 0x632BE59BD9B4E019UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (int)(z ^ (z >> 31));
+    }
 
     public sealed record Result(long Cases, long Mismatches, List<string> Reports, Dictionary<string, int> FormCounts, Dictionary<string, int> FailingForms, TimeSpan Elapsed);
 
