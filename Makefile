@@ -5,6 +5,9 @@
 #   make test     everything: builds, then every xunit project (boots under QEMU included)
 #   make deps     install the missing Debian packages (QEMU, GRUB, xorriso, mtools)
 #   make bench-boot   kernel size, ISO size, boot time and rebuild time figures
+#   make bench        a full self-test boot on hostsim vs QEMU TCG
+#   make bench-sealcheck   sealcheck verification wall time (median) and bytes/s
+#   make bench-cpu / fuzz-cpu   CPU core MIPS / differential fuzzing against the host CPU
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 ROOT := $(abspath .)
