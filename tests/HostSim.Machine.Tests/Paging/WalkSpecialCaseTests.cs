@@ -82,7 +82,7 @@ public sealed class WalkSpecialCaseTests
         Assert.Equal(PagingVerdict.PageFault(ErrP | ErrRsvd), rig.Translate(Linear, AccessKind.Read));
     }
 
-    [Theory(Skip = "bug: PagingTranslator treats bits below 40 as address bits but CPUID.80000008H reports MAXPHYADDR 39; bit 39 must be a RSVD #PF")]
+    [Theory]
     [InlineData(4)]
     [InlineData(1)]
     public void Address_bit_at_maxphyaddr_from_cpuid_is_a_reserved_bit_fault(int level)
@@ -124,7 +124,7 @@ public sealed class WalkSpecialCaseTests
         Assert.Equal(PagingVerdict.Translates(0x20_0080), rig.Translate(linear, AccessKind.Read));
     }
 
-    [Fact(Skip = "bug: PagingTranslator ignores reserved bits 20:13 of a 2 MiB PDE (SDM table 4-18) instead of a RSVD #PF")]
+    [Fact]
     public void Two_mib_page_with_bits_20_13_set_is_a_reserved_bit_fault()
     {
         using var rig = new PagingRig();
@@ -134,7 +134,7 @@ public sealed class WalkSpecialCaseTests
         Assert.Equal(PagingVerdict.PageFault(ErrP | ErrRsvd), rig.Translate(linear, AccessKind.Read));
     }
 
-    [Fact(Skip = "bug: PagingTranslator maps 1 GiB pages although CPUID.80000001H:EDX.Page1GB[26] is 0; PS in a PDPTE must then be a RSVD #PF")]
+    [Fact]
     public void Ps_in_a_pdpte_follows_cpuid_page1gb()
     {
         using var rig = new PagingRig();
