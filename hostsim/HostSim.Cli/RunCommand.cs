@@ -1,5 +1,6 @@
 using System.CommandLine;
 using HekiGuest.Elf;
+using HekiGuest.HostSim.Heki;
 using HekiGuest.HostSim.Machine.Execution;
 using HekiGuest.HostSim.Machine.Loading;
 using HekiGuest.HostSim.Machine.Reporting;
@@ -24,21 +25,56 @@ public static class RunCommand
         var trace = new Option<string?>("--trace") { Description = "Write executed instructions and machine events to FILE as JSON lines (slow)." };
         var boot = new Option<string>("--boot") { Description = "Boot protocol: auto, multiboot2, pvh or multiboot1.", DefaultValueFactory = _ => "auto" };
         var quiet = new Option<bool>("--quiet") { Description = "Do not print the closing statistics line on stderr." };
+        var profile = new Option<string>("--profile")
+        {
+            Description = "Host interface the guest sees: heki (the HekiGuest ABI, docs/abi.md), cr-pin-2020 (June 2020 CR-pinning MSRs), "
+                + "heki-v3 (Heki RFC v3 LOCK_CR_UPDATE) or none (no hypervisor interface, like plain QEMU).",
+            DefaultValueFactory = _ => "heki",
+        };
+        var onDenial = new Option<string>("--on-denial")
+        {
+            Description = "What a denied CR write, MSR write, memory access or hypercall does: inject (the fault goes to the guest) or stop (the VM stops with a report, exit code 73).",
+            DefaultValueFactory = _ => "inject",
+        };
+        var events = new Option<string?>("--events") { Description = "Write HekiGuest configure and denial events to FILE as JSON lines." };
+        var pin = new Option<string[]>("--pin")
+        {
+            Description = "Host userspace pins CR bits high before the guest runs (and after every reset): cr0=MASK,cr4=MASK. Repeatable.",
+            AllowMultipleArgumentsPerToken = false,
+        };
 
         var command = new Command("run", "Boot a kernel on the simulated PC. Exit code: the guest's debug-exit code ((value << 1) | 1), "
-            + "2 for bad input, 70 triple fault, 71 unimplemented instruction, 72 halted forever, 124 timeout or instruction limit.")
+            + "2 for bad input, 70 triple fault, 71 unimplemented instruction, 72 halted forever, 73 stopped on a denial, 124 timeout or instruction limit.")
         {
-            kernel, modules, cmdline, memory, timeout, maxInstructions, trace, boot, quiet,
+            kernel, modules, cmdline, memory, timeout, maxInstructions, trace, boot, quiet, profile, onDenial, events, pin,
         };
         command.SetAction(parse => Run(
             parse.GetValue(kernel)!, parse.GetValue(modules) ?? [], parse.GetValue(cmdline) ?? "", parse.GetValue(memory) ?? "128M",
             parse.GetValue(timeout), parse.GetValue(maxInstructions), parse.GetValue(trace), parse.GetValue(boot) ?? "auto",
-            parse.GetValue(quiet)));
+            parse.GetValue(quiet),
+            HekiSettings(parse.GetValue(profile) ?? "heki", parse.GetValue(onDenial) ?? "inject", parse.GetValue(pin) ?? []),
+            parse.GetValue(events)));
         return command;
     }
 
+    private static HekiHostOptions HekiSettings(string profileText, string onDenialText, string[] pins)
+    {
+        if (!HekiHostProfiles.TryParse(profileText, out var profile))
+            throw new UsageError($"--profile {profileText}: expected one of {string.Join(", ", HekiHostProfiles.Names)}");
+        DenialPolicy policy = onDenialText.Trim().ToLowerInvariant() switch
+        {
+            "inject" => DenialPolicy.Inject,
+            "stop" => DenialPolicy.Stop,
+            _ => throw new UsageError($"--on-denial {onDenialText}: expected inject or stop"),
+        };
+        var (cr0, cr4) = PinOption.Parse(pins);
+        if ((cr0 | cr4) != 0 && profile == HekiHostProfile.None)
+            throw new UsageError("--pin needs a host interface (--profile none has none)");
+        return new HekiHostOptions { Profile = profile, OnDenial = policy, PrePinCr0 = cr0, PrePinCr4 = cr4 };
+    }
+
     private static int Run(string kernelPath, string[] moduleArgs, string cmdline, string memoryText, string? timeoutText,
-        long? maxInstructions, string? tracePath, string bootText, bool quiet)
+        long? maxInstructions, string? tracePath, string bootText, bool quiet, HekiHostOptions heki, string? eventsPath)
     {
         ulong memory = ValueParsers.ParseSize(memoryText);
         if (memory < (2UL << 20) || memory > (16UL << 30) || (memory & 0xFFF) != 0)
@@ -62,8 +98,10 @@ public static class RunCommand
         var stdout = Console.OpenStandardOutput();
         var serial = new BufferedStream(stdout, 1 << 14);
         using var vm = new VirtualMachine(memory, b => serial.WriteByte(b));
-        using var traceWriter = tracePath is null ? null : new JsonTraceWriter(OpenTrace(tracePath), symbols);
+        using var traceWriter = tracePath is null ? null : new JsonTraceWriter(OpenOutput(tracePath, "trace"), symbols);
         vm.Trace = traceWriter;
+        using var eventWriter = eventsPath is null ? null : new JsonEventWriter(OpenOutput(eventsPath, "events"));
+        _ = new HekiHost(vm, heki with { Events = eventWriter });
         vm.Ports.UnmodelledAccess += (port, write) =>
             Console.Error.WriteLine($"hostsim: note: unmodelled I/O port 0x{port:x} ({(write ? "write" : "read")}; reads return all ones)");
         try
@@ -107,7 +145,7 @@ public static class RunCommand
         }
     }
 
-    private static FileStream OpenTrace(string path)
+    private static FileStream OpenOutput(string path, string what)
     {
         try
         {
@@ -115,7 +153,7 @@ public static class RunCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw new UsageError($"cannot write trace file '{path}': {e.Message}");
+            throw new UsageError($"cannot write {what} file '{path}': {e.Message}");
         }
     }
 }

@@ -21,6 +21,9 @@ public sealed unsafe partial class Cpu
             {
                 return StopReason.Breakpoint;
             }
+            // Set before the fetch: a fault while fetching (#PF, a host denial) reports this RIP.
+            _curRip = rip;
+            _recentRips[(int)(_recentCount++ & (RecentCapacity - 1))] = rip;
             ulong la = rip + _segBase[CS];
             ulong page = la >> 12;
             int slot = (int)page & TlbMask;
@@ -34,7 +37,6 @@ public sealed unsafe partial class Cpu
             {
                 d = DecodeAt(rip, la, phys);
             }
-            _curRip = rip;
             Rip = (rip + (uint)d.Length) & _ipMask;
             if (_shadowNext | InterruptShadow)
             {

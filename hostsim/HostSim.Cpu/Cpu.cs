@@ -71,6 +71,10 @@ public sealed unsafe partial class Cpu
 
     public PendingException? PendingException { get; private set; }
 
+    /// <summary>The RIP of the instruction being executed (or fetched): what a hook that runs in
+    /// the middle of an instruction (MSR, CR write, hypercall, memory check) reports as the RIP.</summary>
+    public ulong CurrentInstructionRip => _curRip;
+
     /// <summary>Unimplemented/undecodable instructions met, most recent last (bounded).</summary>
     public IReadOnlyList<Diagnostic> Diagnostics => _diagnostics;
 
@@ -89,6 +93,11 @@ public sealed unsafe partial class Cpu
     private readonly ulong[] _segBase = new ulong[6];
     private ulong _ipMask = 0xFFFF_FFFF;
     private ulong _curRip;
+
+    /// <summary>How many instruction addresses <see cref="RecentInstructionRips"/> keeps (a power of two).</summary>
+    public const int RecentCapacity = 32;
+    private readonly ulong[] _recentRips = new ulong[RecentCapacity];
+    private ulong _recentCount;
     private StopReason _stop;
     private bool _stopRequested;
     private bool _shadowNext;
@@ -142,6 +151,47 @@ public sealed unsafe partial class Cpu
         Segments[CS] = new SegmentRegister { Selector = codeSelector, Attributes = 0xC09B, Limit = 0xFFFF_FFFF };
         UpdateMode();
         FlushTlb();
+    }
+
+    /// <summary>
+    /// A processor reset (INIT/RESET): every register to its power-on value, caches and TLB
+    /// dropped, nothing pending. Memory, the hooks and the retired-instruction count survive.
+    /// </summary>
+    public void Reset()
+    {
+        Gpr = default;
+        Rip = 0xFFF0;
+        Rflags = Flag.Reserved1;
+        Array.Clear(Xmm);
+        Mxcsr = 0x1F80;
+        FpuControl = 0x37F;
+        FpuStatus = 0;
+        FpuTagAbridged = 0;
+        for (int i = 0; i < 6; i++)
+        {
+            Segments[i] = new SegmentRegister { Attributes = 0x93, Limit = 0xFFFF };
+        }
+        Segments[CS] = new SegmentRegister { Selector = 0xF000, Base = 0xFFFF_0000, Attributes = 0x9B, Limit = 0xFFFF };
+        Tr = default;
+        Ldtr = default;
+        Gdtr = default;
+        Idtr = new DescriptorTableRegister { Base = 0, Limit = 0xFFFF };
+        Cr0 = 0x60000010;
+        Cr2 = Cr3 = Cr4 = Cr8 = 0;
+        Efer = 0;
+        Xcr0 = 1;
+        ulong[] dr = [0, 0, 0, 0, 0xFFFF0FF0, 0x400, 0xFFFF0FF0, 0x400];
+        dr.CopyTo(Dr, 0);
+        KernelGsBase = Star = Lstar = Cstar = Sfmask = 0;
+        Pat = 0x0007040600070406;
+        ApicBase = 0xFEE00900;
+        TscAux = 0;
+        PendingException = null;
+        InterruptShadow = false;
+        _shadowNext = false;
+        UpdateMode();
+        FlushTlb();
+        FlushDecodeCache();
     }
 
     public bool LongModeActive => (Efer & 0x400) != 0;
@@ -214,6 +264,19 @@ public sealed unsafe partial class Cpu
             PendingException = new PendingException(e.Fault, e.IsSoftwareInterrupt, _curRip);
             return StopReason.Exception;
         }
+    }
+
+    /// <summary>The last <see cref="RecentCapacity"/> instruction addresses started (fetched),
+    /// oldest first; the last one is the instruction that faulted or stopped, if any.</summary>
+    public IReadOnlyList<ulong> RecentInstructionRips()
+    {
+        int n = (int)Math.Min(_recentCount, (ulong)RecentCapacity);
+        var list = new ulong[n];
+        for (int i = 0; i < n; i++)
+        {
+            list[i] = _recentRips[(int)((_recentCount - (ulong)n + (ulong)i) & (RecentCapacity - 1))];
+        }
+        return list;
     }
 
     /// <summary>Execute exactly one instruction.</summary>

@@ -14,6 +14,9 @@ public sealed class DebugExit(ushort basePort = 0xF4) : IPortDevice
 
     public uint Read(ushort offset, int size) => 0xFFFF_FFFF;
 
+    /// <summary>Forgets the exit value (machine reset).</summary>
+    public void Reset() => Value = null;
+
     public void Write(ushort offset, int size, uint value)
     {
         if (Value is not null) return;

@@ -6,6 +6,7 @@ public sealed record MachineOutcome(MachineStopKind Kind, int ExitCode, string S
     public const int ExitTripleFault = 70;
     public const int ExitUnimplemented = 71;
     public const int ExitHaltedForever = 72;
+    public const int ExitDenied = 73;
     public const int ExitTimeout = 124;
 
     public bool IsCrash => Kind != MachineStopKind.GuestExit;

@@ -15,4 +15,7 @@ public enum MachineStopKind
     Timeout,
     /// <summary>The instruction budget ran out. Exit code 124.</summary>
     InstructionLimit,
+    /// <summary>Host userspace stopped the VM because the guest attempted something its own
+    /// policy forbids (a HekiGuest denial with --on-denial stop). Exit code 73.</summary>
+    Denied,
 }

@@ -44,9 +44,20 @@ public sealed class VirtualMachine : IDisposable
     public LoadedKernel? Kernel { get; private set; }
     public ITraceSink? Trace { get; set; }
 
+    /// <summary>Raised by <see cref="Reset"/> before the CPU is reset: host extensions (the
+    /// HekiGuest ABI) drop per-VM state such as CR pins and memory permissions here.</summary>
+    public event Action? Resetting;
+
+    /// <summary>Resets performed so far.</summary>
+    public int Resets { get; private set; }
+
+    private (byte[] Image, string CommandLine, IReadOnlyList<ModuleSpec> Modules, BootProtocol Protocol)? _bootArguments;
+    private (MachineStopKind Kind, int ExitCode, string Summary)? _hostStop;
+
     /// <summary>Loads a kernel and puts the CPU at its 32-bit entry as the boot protocol says.</summary>
     public LoadedKernel Boot(byte[] image, string commandLine, IReadOnlyList<ModuleSpec> modules, BootProtocol protocol = BootProtocol.Auto)
     {
+        _bootArguments = (image, commandLine, modules, protocol);
         var k = KernelLoader.Load(image, Memory, commandLine, modules, protocol);
         Cpu.EnterFlatProtectedMode();
         Cpu.Rip = k.EntryPoint;
@@ -59,6 +70,51 @@ public sealed class VirtualMachine : IDisposable
             ["protocol"] = k.Protocol.ToString(), ["entry"] = $"0x{k.EntryPoint:x}", ["info"] = $"0x{k.BootInfoAddress:x}",
         });
         return k;
+    }
+
+    /// <summary>
+    /// A platform reset: host extensions are told first (<see cref="Resetting"/>), the CPU goes
+    /// back to its power-on state, and the kernel that was booted is loaded and entered again
+    /// as the loader did the first time (a reboot into the same image). RAM is not cleared.
+    /// </summary>
+    public LoadedKernel Reset()
+    {
+        var boot = _bootArguments ?? throw new InvalidOperationException("reset before any kernel was booted");
+        Resets++;
+        Resetting?.Invoke();
+        _hostStop = null;
+        Cpu.Reset();
+        DebugExit.Reset();
+        Trace?.Event("reset", new Dictionary<string, object> { ["count"] = Resets });
+        return Boot(boot.Image, boot.CommandLine, boot.Modules, boot.Protocol);
+    }
+
+    /// <summary>
+    /// Host userspace stops the VM (e.g. the HekiGuest policy on a denial): the current
+    /// instruction is abandoned and <see cref="Run"/> returns <paramref name="kind"/> with
+    /// <paramref name="exitCode"/>. Safe to call from a hook in the middle of an instruction.
+    /// </summary>
+    public void RequestHostStop(MachineStopKind kind, int exitCode, string summary)
+    {
+        _hostStop ??= (kind, exitCode, summary);
+        Cpu.RequestStop();
+    }
+
+    /// <summary>Reads guest linear memory for the host (reports, traces): no accessed bits set, no
+    /// host permission check, no TLB fill. Returns how many bytes could be read (a prefix).</summary>
+    public int PeekLinear(ulong linear, Span<byte> destination)
+    {
+        int done = 0;
+        while (done < destination.Length)
+        {
+            ulong at = linear + (ulong)done;
+            if (!Paging.TryPeek(at, out ulong physical)) break;
+            int chunk = (int)Math.Min((ulong)(destination.Length - done), 4096 - (at & 0xFFF));
+            chunk = (int)Math.Min((ulong)chunk, Memory.Size - physical);
+            Memory.Slice(physical, chunk).CopyTo(destination[done..]);
+            done += chunk;
+        }
+        return done;
     }
 
     public MachineOutcome Run(RunLimits limits)
@@ -75,6 +131,8 @@ public sealed class VirtualMachine : IDisposable
                 return Stop(MachineStopKind.Timeout, MachineOutcome.ExitTimeout, $"timeout after {timeout.TotalSeconds:0.###} s", start, clock);
             long batch = limits.MaxInstructions is { } m ? Math.Min(Batch, m - done) : Batch;
             StopReason reason = Trace is null ? Cpu.Run(batch) : RunTraced(batch);
+            if (_hostStop is { } hostStop)
+                return Stop(hostStop.Kind, hostStop.ExitCode, hostStop.Summary, start, clock);
             if (DebugExit.Value is not null)
                 return Stop(MachineStopKind.GuestExit, DebugExit.ExitCode, $"guest exit: debug-exit value {DebugExit.Value}", start, clock);
             switch (reason)
@@ -108,11 +166,10 @@ public sealed class VirtualMachine : IDisposable
         for (long i = 0; i < batch; i++)
         {
             ulong rip = Cpu.Rip;
-            int n = 15;
-            while (n > 0 && Cpu.TryReadLinear(rip + Cpu.Segments[Processor.CS].Base, bytes[..n]) is not null) n--;
+            int n = PeekLinear(rip + (Cpu.Bitness == 64 ? 0 : Cpu.Segments[Processor.CS].Base), bytes);
             Trace!.Instruction(Cpu.InstructionsRetired, rip, Cpu.Cpl, Cpu.Bitness, bytes[..n]);
             var r = Cpu.Step();
-            if (r != StopReason.InstructionLimit || DebugExit.Value is not null) return r;
+            if (r != StopReason.InstructionLimit || DebugExit.Value is not null || _hostStop is not null) return r;
         }
         return StopReason.InstructionLimit;
     }
@@ -124,9 +181,9 @@ public sealed class VirtualMachine : IDisposable
         return outcome;
     }
 
-    /// <summary>The most recently executed instruction addresses, oldest first (empty if the
-    /// core keeps no history).</summary>
-    public IReadOnlyList<ulong> RecentInstructions() => [];
+    /// <summary>The last 32 instruction addresses the CPU started, oldest first (the last one is
+    /// where it stopped or faulted).</summary>
+    public IReadOnlyList<ulong> RecentInstructions() => Cpu.RecentInstructionRips();
 
     public void Dispose() => Memory.Dispose();
 }

@@ -56,7 +56,7 @@ public sealed class PagingTranslator : IAddressTranslator
         {
             physical = linear & 0xFFFF_FFFF;
         }
-        else if (!Walk(cpu, linear, kind, cpl, out physical, out fault))
+        else if (!Walk(cpu, linear, kind, cpl, out physical, out fault, updateAccessed: true))
         {
             return false;
         }
@@ -65,18 +65,33 @@ public sealed class PagingTranslator : IAddressTranslator
             fault = new GuestFault(18, false, 0, 0);
             return false;
         }
-        if (PhysicalCheck is { } check && !check.Allow(cpu, linear, physical, kind, size, out fault))
+        if (PhysicalCheck is { } check && !check.Allow(cpu, linear, physical, kind, size, cpl, out fault))
         {
             return false;
         }
         return true;
     }
 
+    /// <summary>
+    /// Translates for the host (crash reports, traces, debuggers): the guest's page walk as a
+    /// supervisor read, but without setting accessed bits and without the host permission check,
+    /// so looking at the guest never changes it or produces denial events.
+    /// </summary>
+    public bool TryPeek(ulong linear, out ulong physical)
+    {
+        var cpu = _cpu ?? throw new InvalidOperationException("translator not attached to a CPU");
+        physical = 0;
+        if ((cpu.Efer & 0x400) != 0 && (ulong)((long)(linear << 16) >> 16) != linear) return false;
+        if ((cpu.Cr0 & 0x8000_0000) == 0) physical = linear & 0xFFFF_FFFF;
+        else if (!Walk(cpu, linear, AccessKind.Read, 0, out physical, out _, updateAccessed: false)) return false;
+        return physical < _memory.Size;
+    }
+
     private unsafe ulong ReadEntry(ulong address) => *(ulong*)(_memory.Base + address);
 
     private unsafe void WriteEntry(ulong address, ulong value) => *(ulong*)(_memory.Base + address) = value;
 
-    private bool Walk(Cpu.Cpu cpu, ulong linear, AccessKind kind, int cpl, out ulong physical, out GuestFault fault)
+    private bool Walk(Cpu.Cpu cpu, ulong linear, AccessKind kind, int cpl, out ulong physical, out GuestFault fault, bool updateAccessed)
     {
         Walks++;
         physical = 0;
@@ -159,7 +174,7 @@ public sealed class PagingTranslator : IAddressTranslator
             fault = GuestFault.PF(linear, baseError | PageFaultError.Present);
             return false;
         }
-        for (int i = 0; i < depth; i++)
+        for (int i = 0; updateAccessed && i < depth; i++)
         {
             ulong e = entries[i] | Accessed;
             if (i == depth - 1 && kind == AccessKind.Write) e |= Dirty;

@@ -1,0 +1,116 @@
+using HekiGuest.Abi;
+using HekiGuest.HostSim.Machine.Execution;
+
+namespace HekiGuest.HostSim.Heki;
+
+/// <summary>
+/// The host side of the HekiGuest ABI for one VM (docs/abi.md): installs the CPUID leaves, the
+/// pinning MSRs, the CR-write guard, the hypercalls and the permission check into the machine's
+/// hooks for the chosen profile, reports every accepted lock and every denial to host userspace,
+/// applies the denial policy, and drops pins and permissions when the VM resets.
+/// </summary>
+public sealed class HekiHost
+{
+    public const int Vcpu = 0;
+
+    private readonly VirtualMachine _vm;
+    private readonly HekiHostOptions _options;
+
+    public HekiHost(VirtualMachine vm, HekiHostOptions options)
+    {
+        _vm = vm;
+        _options = options;
+        Permissions = new PermissionMap(vm.Memory.Size);
+        var cpu = vm.Cpu;
+        cpu.Cpuid = new HekiCpuidLeaves(cpu.Cpuid, this);
+        if (Profile != HekiHostProfile.None)
+        {
+            cpu.ControlRegisterHook = new CrWriteGuard(this);
+            cpu.Hypercalls = new HekiHypercalls(this);
+        }
+        if (HasPinMsrs)
+        {
+            cpu.MsrHook = new CrPinMsrs(this);
+        }
+        if (HasProtectMemory)
+        {
+            vm.Paging.PhysicalCheck = new HostPermissionCheck(this);
+        }
+        vm.Resetting += Reset;
+        ApplyHostPins();
+    }
+
+    public HekiHostProfile Profile => _options.Profile;
+    public DenialPolicy OnDenial => _options.OnDenial;
+    public CrPinState Pins { get; } = new();
+    public PermissionMap Permissions { get; }
+    public uint MsrBase => HekiMsr.DefaultBase;
+    public uint HypercallBase => HekiHypercall.DefaultBase;
+    internal VirtualMachine Machine => _vm;
+
+    public bool HasPinMsrs => Profile is HekiHostProfile.Heki or HekiHostProfile.CrPin2020;
+    public bool HasLockCr => Profile is HekiHostProfile.Heki or HekiHostProfile.HekiV3;
+    public bool HasProtectMemory => Profile == HekiHostProfile.Heki;
+
+    /// <summary>Feature bits announced in the HekiGuest CPUID range (base + 1, EBX).</summary>
+    public uint Features => Profile == HekiHostProfile.Heki
+        ? HekiCpuid.FeatureCrPinMsrs | HekiCpuid.FeatureLockCrHypercall | HekiCpuid.FeatureProtectMemory | HekiCpuid.FeatureDenialEvents
+        : 0;
+
+    public int DenialCount { get; private set; }
+    public int ConfigureCount { get; private set; }
+
+    /// <summary>The denial that stopped the VM under <see cref="DenialPolicy.Stop"/>, if any.</summary>
+    public DenialEvent? StoppedBy { get; private set; }
+
+    /// <summary>Reports a blocked action and applies the policy. The caller then refuses the
+    /// action the way the ABI says (#GP, #PF, an error code).</summary>
+    internal void Deny(DenialEvent e)
+    {
+        DenialCount++;
+        _options.Events?.Denial(e);
+        if (OnDenial == DenialPolicy.Stop && StoppedBy is null)
+        {
+            StoppedBy = e;
+            _vm.RequestHostStop(MachineStopKind.Denied, MachineOutcome.ExitDenied, e.Describe() + " (--on-denial stop)");
+        }
+    }
+
+    internal void Configured(ConfigureEvent e)
+    {
+        ConfigureCount++;
+        _options.Events?.Configure(e);
+    }
+
+    internal ConfigureEvent PinEvent(ConfigureSource source, int cr, ulong rip) => new(source, Vcpu, rip)
+    {
+        Cr = cr,
+        PinnedHigh = Pins.PinnedHigh(cr),
+        PinnedLow = Pins.PinnedLow(cr),
+    };
+
+    /// <summary>VM reset: every guest pin and every memory permission goes; host pre-pins are
+    /// the VMM's own configuration and are put back.</summary>
+    public void Reset()
+    {
+        Pins.Clear();
+        Permissions.Clear();
+        StoppedBy = null;
+        _vm.Cpu.FlushTlb();
+        ApplyHostPins();
+    }
+
+    private void ApplyHostPins()
+    {
+        if (_options.PrePinCr0 != 0)
+        {
+            Pins.HostSet(0, high: true, Pins.Cr0PinnedHigh | _options.PrePinCr0);
+            Configured(PinEvent(ConfigureSource.Host, 0, 0));
+        }
+        if (_options.PrePinCr4 != 0)
+        {
+            Pins.HostSet(4, high: true, Pins.Cr4PinnedHigh | _options.PrePinCr4);
+            Configured(PinEvent(ConfigureSource.Host, 4, 0));
+        }
+    }
+}
