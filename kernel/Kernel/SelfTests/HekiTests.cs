@@ -34,9 +34,10 @@ public sealed unsafe class HekiTests : ITestGroup
                 "clearing pinned CR0.WP faults, CR0 unchanged", "writing an ALLOWED MSR faults",
                 "pinning a disallowed bit faults", "removing a pin faults", "LOCK_CR rejects disallowed bits",
                 "text write through an alias is denied", "execution of a remapped data page is denied",
-                "relaxing an immutable range fails", "PROTECT_MEMORY validates its arguments", "unpinned CR4 bits still change",
+                "relaxing an immutable range fails", "PROTECT_MEMORY validates its arguments",
             };
             for (int i = 0; i < names.Length; i++) t.Skip(names[i], reason);
+            NormalPath(t);
             return;
         }
         t.Pass("host interface detected");

@@ -157,7 +157,9 @@ heki_entry32:
         or eax, 1 << 11                  # NXE
 4:      wrmsr
         mov eax, cr0
-        or eax, (1 << 31) | (1 << 0)     # PG | PE
+        # PG | WP | PE: WP from the first paging instruction (the boot tables are all writable,
+        # so it costs nothing) lets host userspace pre-pin CR0.WP before the kernel runs.
+        or eax, (1 << 31) | (1 << 16) | (1 << 0)
         mov cr0, eax
         lgdt [gdt64_ptr]
         # far jump to 64-bit code: EA imm32 imm16

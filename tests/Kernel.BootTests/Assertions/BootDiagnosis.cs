@@ -53,7 +53,7 @@ public static class BootDiagnosis
 
         if (expected is not null)
         {
-            CheckExpected(transcript, expected, findings);
+            CheckExpected(outcome.HostName, transcript, expected, findings);
         }
 
         if (!outcome.TimedOut && outcome.ExitCode != GuestExitCodes.AllPassed)
@@ -65,7 +65,7 @@ public static class BootDiagnosis
         return findings;
     }
 
-    private static void CheckExpected(Transcript transcript, ExpectedTests expected, List<BootFinding> findings)
+    private static void CheckExpected(string host, Transcript transcript, ExpectedTests expected, List<BootFinding> findings)
     {
         if (expected.Entries.Count == 0)
         {
@@ -84,10 +84,24 @@ public static class BootDiagnosis
                 continue;
             }
 
+            if (entry.MustSkipOn(host))
+            {
+                if (result.Kind != ResultKind.Skip && !result.IsUnexpectedFailure)
+                {
+                    findings.Add(new(
+                        BootFindingKind.ExpectedTestNotPassed,
+                        $"expected '{entry.Id}' to SKIP on {host} ({ExpectedTests.FileName}:{entry.LineNumber} says skip-on {string.Join(',', entry.SkipOn)}), got '{result}' (line {result.LineNumber})"));
+                }
+
+                continue;
+            }
+
             var accepted = result.Kind == ResultKind.Pass || (result.Kind == ResultKind.Skip && entry.SkipAllowed);
             if (!accepted && !result.IsUnexpectedFailure)
             {
-                var why = result.Kind == ResultKind.Skip ? " and it is not marked skip-ok" : string.Empty;
+                var why = result.Kind == ResultKind.Skip
+                    ? entry.SkipOn.Count > 0 ? $" (it may SKIP only on {string.Join(',', entry.SkipOn)})" : " and it is not marked skip-ok"
+                    : string.Empty;
                 findings.Add(new(
                     BootFindingKind.ExpectedTestNotPassed,
                     $"expected '{entry.Id}' to PASS, got '{result}' (line {result.LineNumber}){why}"));

@@ -6,8 +6,13 @@ namespace HekiGuest.Tests.Boot;
 /// </summary>
 public static class ResultSetComparison
 {
-    /// <summary>One line per difference; empty when the sets are identical.</summary>
-    public static IReadOnlyList<string> Differences(string leftHost, Transcript left, string rightHost, Transcript right)
+    /// <summary>
+    /// One line per difference; empty when the sets are identical. With <paramref name="expected"/>,
+    /// a test marked <c>skip-on</c> one of the two hosts is no difference when it SKIPs exactly on
+    /// the hosts named and PASSes on the other (e.g. the HekiGuest attacks: PASS on hostsim, SKIP
+    /// on QEMU, which has no host interface).
+    /// </summary>
+    public static IReadOnlyList<string> Differences(string leftHost, Transcript left, string rightHost, Transcript right, ExpectedTests? expected = null)
     {
         ArgumentNullException.ThrowIfNull(left);
         ArgumentNullException.ThrowIfNull(right);
@@ -27,13 +32,24 @@ public static class ResultSetComparison
             {
                 differences.Add($"'{id}': no result on {leftHost}, {ResultKindWords.ToWord(rightKind)} on {rightHost}");
             }
-            else if (leftKind != rightKind)
+            else if (leftKind != rightKind && !ExpectedHostDifference(expected, id, leftHost, leftKind, rightHost, rightKind))
             {
                 differences.Add($"'{id}': {ResultKindWords.ToWord(leftKind)} on {leftHost}, {ResultKindWords.ToWord(rightKind)} on {rightHost}");
             }
         }
 
         return differences;
+    }
+
+    private static bool ExpectedHostDifference(ExpectedTests? expected, TestId id, string leftHost, ResultKind leftKind, string rightHost, ResultKind rightKind)
+    {
+        if (expected?.Find(id) is not { SkipOn.Count: > 0 } entry)
+        {
+            return false;
+        }
+
+        static ResultKind Want(ExpectedTest e, string host) => e.MustSkipOn(host) ? ResultKind.Skip : ResultKind.Pass;
+        return leftKind == Want(entry, leftHost) && rightKind == Want(entry, rightHost);
     }
 
     private static Dictionary<TestId, ResultKind> ByTest(Transcript transcript)

@@ -32,6 +32,19 @@ public sealed class DefaultBootTests(ITestOutputHelper output)
         BootAssert.Passed(outcome, ExpectedTests.LoadDefault());
     }
 
+    /// <summary>hostsim boots multiboot2 by default; its PVH entry (QEMU's -kernel path) must work too.</summary>
+    [Fact]
+    public async Task HostSimBootsThroughThePvhEntryToo()
+    {
+        var outcome = await KernelBoot.BootAsync(
+            GuestHosts.HostSim,
+            BootRequest.Pvh("pvh-entry", KernelBoot.Deadline) with { HostSimArguments = ["--boot", "pvh"] },
+            output);
+
+        BootAssert.Passed(outcome, ExpectedTests.LoadDefault());
+        Assert.Contains(outcome.Transcript.Lines, l => l.Contains("boot: protocol pvh", StringComparison.OrdinalIgnoreCase));
+    }
+
     [Theory]
     [MemberData(nameof(GuestHosts.All), MemberType = typeof(GuestHosts))]
     public async Task PvhBootOfOneGroupRunsOnlyThatGroup(string host)

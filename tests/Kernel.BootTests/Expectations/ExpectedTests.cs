@@ -2,8 +2,9 @@ namespace HekiGuest.Tests.Boot;
 
 /// <summary>
 /// The tests a default boot must report, read from expected-tests.txt: one <c>group: name</c> per
-/// line, <c>skip-ok group: name</c> for a test that may SKIP instead of PASS, blank lines and lines
-/// starting with '#' ignored.
+/// line, <c>skip-ok group: name</c> for a test that may SKIP instead of PASS,
+/// <c>skip-on HOST[,HOST] group: name</c> for a test that must SKIP on those hosts and PASS on
+/// the others, blank lines and lines starting with '#' ignored.
 /// </summary>
 public sealed class ExpectedTests
 {
@@ -11,6 +12,7 @@ public sealed class ExpectedTests
     public const string FileName = "expected-tests.txt";
 
     private const string SkipOkWord = "skip-ok";
+    private const string SkipOnWord = "skip-on";
 
     private ExpectedTests(IReadOnlyList<ExpectedTest> entries) => Entries = entries;
 
@@ -51,16 +53,30 @@ public sealed class ExpectedTests
             }
 
             var skipAllowed = false;
+            string[] skipOn = [];
             if (line.StartsWith(SkipOkWord + " ", StringComparison.Ordinal))
             {
                 skipAllowed = true;
                 line = line[SkipOkWord.Length..].Trim();
             }
+            else if (line.StartsWith(SkipOnWord + " ", StringComparison.Ordinal))
+            {
+                line = line[SkipOnWord.Length..].Trim();
+                var space = line.IndexOf(' ', StringComparison.Ordinal);
+                skipOn = space <= 0 ? [] : line[..space].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                if (skipOn.Length == 0 || skipOn.Any(h => h.Contains(':', StringComparison.Ordinal)))
+                {
+                    throw new BootSetupException(
+                        $"{source}:{lineNumber}: want 'skip-on HOST[,HOST] group: name', got '{lines[index].Trim()}'");
+                }
+
+                line = line[space..].Trim();
+            }
 
             if (!TestId.TryParse(line, out var id))
             {
                 throw new BootSetupException(
-                    $"{source}:{lineNumber}: want 'group: name' or 'skip-ok group: name', got '{lines[index].Trim()}'");
+                    $"{source}:{lineNumber}: want 'group: name', 'skip-ok group: name' or 'skip-on HOST group: name', got '{lines[index].Trim()}'");
             }
 
             if (!seen.TryAdd(id, lineNumber))
@@ -68,7 +84,7 @@ public sealed class ExpectedTests
                 throw new BootSetupException($"{source}:{lineNumber}: '{id}' is already listed on line {seen[id]}");
             }
 
-            entries.Add(new ExpectedTest(id, skipAllowed, lineNumber));
+            entries.Add(new ExpectedTest(id, skipAllowed, lineNumber) { SkipOn = skipOn });
         }
 
         return new ExpectedTests(entries);

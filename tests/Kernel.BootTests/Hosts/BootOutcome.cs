@@ -56,6 +56,9 @@ public sealed class BootOutcome
     /// <summary>Where the full serial log was kept, if it was written to a file.</summary>
     public string? SerialLogPath { get; }
 
+    /// <summary>The host's HekiGuest event log (JSON lines), when the host writes one (hostsim).</summary>
+    public string? EventsLogPath { get; init; }
+
     /// <summary>The parsed serial transcript.</summary>
     public Transcript Transcript => transcript.Value;
 }

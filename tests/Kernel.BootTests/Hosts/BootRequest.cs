@@ -16,6 +16,9 @@ public sealed record BootRequest(BootMedium Medium, string? KernelCommandLine, T
     /// <summary>True to boot PVH without build/testmodule.bin (a missing-module test); the ISO always has it.</summary>
     public bool WithoutModule { get; init; }
 
+    /// <summary>Extra hostsim options (e.g. --profile, --on-denial, --pin, --boot pvh); other hosts ignore them.</summary>
+    public IReadOnlyList<string> HostSimArguments { get; init; } = [];
+
     /// <summary>A PVH boot with <paramref name="extraArguments"/> appended to the default arguments.</summary>
     public static BootRequest Pvh(string label, TimeSpan deadline, string? extraArguments = null) =>
         new(BootMedium.Pvh, Join(DefaultCommandLine, extraArguments), deadline, label);

@@ -6,11 +6,13 @@ namespace HekiGuest.Tests.Boot;
 /// Boots build/kernel.elf on the bundled simulator (build/hostsim/hostsim.dll, built by make):
 /// multiboot2 entry, the test module as a module, guest serial from hostsim's stdout. hostsim
 /// follows QEMU's debug-exit convention, so exit codes mean the same; its own stops are
-/// 70 triple fault, 71 unimplemented instruction, 72 halted forever, 124 timeout.
+/// 70 triple fault, 71 unimplemented instruction, 72 halted forever, 73 stopped on a denial,
+/// 124 timeout. The host's HekiGuest events are written to events.jsonl beside the serial log.
 /// </summary>
 public sealed class HostSimHost : IGuestHost
 {
     public const int TripleFaultExitCode = 70;
+    public const int DeniedExitCode = 73;
     public const int TimeoutExitCode = 124;
     private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(10);
 
@@ -57,6 +59,11 @@ public sealed class HostSimHost : IGuestHost
             arguments.AddRange(["--module", KernelArtifacts.Require(artifacts.TestModule) + "=testmodule"]);
         }
 
+        // Every boot keeps the host's HekiGuest events (configure, denial) beside its serial log.
+        var eventsLog = Path.Combine(logDirectory, "events.jsonl");
+        arguments.AddRange(["--events", eventsLog]);
+        arguments.AddRange(request.HostSimArguments);
+
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath ? hostPath : "dotnet";
         var invocation = ShellQuoting.Join(dotnet, arguments);
         ProcessRunResult run;
@@ -78,6 +85,9 @@ public sealed class HostSimHost : IGuestHost
                 Encoding.UTF8,
                 cancellationToken)
             .ConfigureAwait(false);
-        return new BootOutcome(Name, request, invocation, exitCode, timedOut, run.Elapsed, run.StandardOutput, diagnostics, serialLog);
+        return new BootOutcome(Name, request, invocation, exitCode, timedOut, run.Elapsed, run.StandardOutput, diagnostics, serialLog)
+        {
+            EventsLogPath = File.Exists(eventsLog) ? eventsLog : null,
+        };
     }
 }
