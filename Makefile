@@ -5,7 +5,7 @@
 #   make test     everything: builds, then every xunit project (boots under QEMU included)
 #   make deps     install the missing Debian packages (QEMU, GRUB, xorriso, mtools)
 #   make bench-boot   kernel size, ISO size, boot time and rebuild time figures
-#   make bench        a full self-test boot on hostsim vs QEMU TCG
+#   make bench        a full self-test boot on hostsim vs QEMU TCG, and the cost of the Heki ABI
 #   make bench-sealcheck   sealcheck verification wall time (median) and bytes/s
 #   make bench-cpu / fuzz-cpu   CPU core MIPS / differential fuzzing against the host CPU
 SHELL := /bin/bash
@@ -59,3 +59,5 @@ bench-boot: all $(TEST_MODULE) | deps-qemu
 .PHONY: bench
 bench: $(KERNEL_ELF) $(TEST_MODULE) $(HOSTSIM_DLL) | deps-qemu
 	@bash $(ROOT)/tools/bench-hostsim.sh
+	@echo "HekiGuest host interface on hostsim:"
+	@$(MAKE) --no-print-directory -s bench-heki

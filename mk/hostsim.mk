@@ -20,3 +20,9 @@ else
 	$(DOTNET) build $(ROOT)/hostsim/HostSim.Cli/HostSim.Cli.csproj -c Release -o $(HOSTSIM_DIR) --nologo -v q -clp:NoSummary
 endif
 	@touch $@
+
+# What the HekiGuest host interface costs a guest: hypercall round trip, pinned CR write,
+# denied CR write. In-process guest loops, figures in the README.
+.PHONY: bench-heki
+bench-heki:
+	$(DOTNET) run --project $(ROOT)/hostsim/HostSim.Heki.Bench/HostSim.Heki.Bench.csproj -c Release --nologo -v q
