@@ -36,6 +36,7 @@ public static class RunCommand
             Description = "What a denied CR write, MSR write, memory access or hypercall does: inject (the fault goes to the guest) or stop (the VM stops with a report, exit code 73).",
             DefaultValueFactory = _ => "inject",
         };
+        var serialFile = new Option<string?>("--serial") { Description = "Write the guest's serial output (COM1) to FILE instead of stdout." };
         var events = new Option<string?>("--events") { Description = "Write HekiGuest configure and denial events to FILE as JSON lines." };
         var pin = new Option<string[]>("--pin")
         {
@@ -46,14 +47,14 @@ public static class RunCommand
         var command = new Command("run", "Boot a kernel on the simulated PC. Exit code: the guest's debug-exit code ((value << 1) | 1), "
             + "2 for bad input, 70 triple fault, 71 unimplemented instruction, 72 halted forever, 73 stopped on a denial, 124 timeout or instruction limit.")
         {
-            kernel, modules, cmdline, memory, timeout, maxInstructions, trace, boot, quiet, profile, onDenial, events, pin,
+            kernel, modules, cmdline, memory, timeout, maxInstructions, trace, boot, quiet, profile, onDenial, events, pin, serialFile,
         };
         command.SetAction(parse => Run(
             parse.GetValue(kernel)!, parse.GetValue(modules) ?? [], parse.GetValue(cmdline) ?? "", parse.GetValue(memory) ?? "128M",
             parse.GetValue(timeout), parse.GetValue(maxInstructions), parse.GetValue(trace), parse.GetValue(boot) ?? "auto",
             parse.GetValue(quiet),
             HekiSettings(parse.GetValue(profile) ?? "heki", parse.GetValue(onDenial) ?? "inject", parse.GetValue(pin) ?? []),
-            parse.GetValue(events)));
+            parse.GetValue(events), parse.GetValue(serialFile)));
         return command;
     }
 
@@ -74,7 +75,7 @@ public static class RunCommand
     }
 
     private static int Run(string kernelPath, string[] moduleArgs, string cmdline, string memoryText, string? timeoutText,
-        long? maxInstructions, string? tracePath, string bootText, bool quiet, HekiHostOptions heki, string? eventsPath)
+        long? maxInstructions, string? tracePath, string bootText, bool quiet, HekiHostOptions heki, string? eventsPath, string? serialPath)
     {
         ulong memory = ValueParsers.ParseSize(memoryText);
         if (memory < (2UL << 20) || memory > (16UL << 30) || (memory & 0xFFF) != 0)
@@ -95,8 +96,8 @@ public static class RunCommand
         try { symbols = new SymbolMap(ElfFile.Parse(image).Symbols); }
         catch (ElfError) { symbols = SymbolMap.Empty; }
 
-        var stdout = Console.OpenStandardOutput();
-        var serial = new BufferedStream(stdout, 1 << 14);
+        using var serialTarget = serialPath is null ? Console.OpenStandardOutput() : OpenOutput(serialPath, "serial");
+        var serial = new BufferedStream(serialTarget, 1 << 14);
         using var vm = new VirtualMachine(memory, b => serial.WriteByte(b));
         using var traceWriter = tracePath is null ? null : new JsonTraceWriter(OpenOutput(tracePath, "trace"), symbols);
         vm.Trace = traceWriter;
