@@ -15,14 +15,18 @@ public sealed class PortBus : IPortIo
 
     public IReadOnlyCollection<ushort> UnmodelledPorts => _reported;
 
+    /// <summary>Claims the device's ports. All or nothing: a device that would overlap another or
+    /// run past port 0xFFFF is rejected and the bus is left as it was.</summary>
     public void Attach(IPortDevice device)
     {
+        if (device.Count == 0 || device.Base + device.Count > _byPort.Length)
+            throw new ArgumentException($"ports 0x{device.Base:x}+{device.Count} are not a range inside 0x0-0xffff", nameof(device));
         for (int i = 0; i < device.Count; i++)
         {
             int port = device.Base + i;
             if (_byPort[port] is not null) throw new InvalidOperationException($"port 0x{port:x} is already taken");
-            _byPort[port] = device;
         }
+        for (int i = 0; i < device.Count; i++) _byPort[device.Base + i] = device;
     }
 
     public uint In(ushort port, int size)

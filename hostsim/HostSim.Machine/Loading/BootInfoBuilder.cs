@@ -19,9 +19,11 @@ internal sealed class BootInfoBuilder
     public void U32(uint v) { Span<byte> b = stackalloc byte[4]; BinaryPrimitives.WriteUInt32LittleEndian(b, v); _bytes.AddRange(b); }
     public void U64(ulong v) { Span<byte> b = stackalloc byte[8]; BinaryPrimitives.WriteUInt64LittleEndian(b, v); _bytes.AddRange(b); }
 
+    /// <summary>A NUL-terminated UTF-8 string (multiboot2 specifies UTF-8 command lines and module
+    /// strings; for ASCII text, every protocol's encoding is the same bytes).</summary>
     public void CString(string s)
     {
-        _bytes.AddRange(Encoding.ASCII.GetBytes(s));
+        _bytes.AddRange(Encoding.UTF8.GetBytes(s));
         _bytes.Add(0);
     }
 
