@@ -9,19 +9,32 @@ public sealed unsafe partial class Cpu
     private const int TlbMask = TlbEntries - 1;
     private const ulong Invalid = ulong.MaxValue;
 
-    private readonly ulong[] _rTag = new ulong[TlbEntries];
-    private readonly nint[] _rHost = new nint[TlbEntries];
-    private readonly ulong[] _wTag = new ulong[TlbEntries];
-    private readonly nint[] _wHost = new nint[TlbEntries];
-    private readonly ulong[] _xTag = new ulong[TlbEntries];
-    private readonly ulong[] _xPhys = new ulong[TlbEntries];
+    // The three TLBs live inside the Cpu object (no array indirection, no bounds checks):
+    // Tag = linear page number; Host = host address of the page (read/write) or its physical
+    // address (execute).
+    private TlbArray _rTlb;
+    private TlbArray _wTlb;
+    private TlbArray _xTlb;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref TlbEntry TlbSlot(ref TlbArray tlb, ulong page) =>
+        ref Unsafe.Add(ref Unsafe.As<TlbArray, TlbEntry>(ref tlb), (int)page & TlbMask);
+
+    private static void FillInvalid(ref TlbArray tlb)
+    {
+        for (int i = 0; i < TlbEntries; i++)
+        {
+            tlb[i].Tag = Invalid;
+        }
+    }
 
     /// <summary>Forgets every cached translation.</summary>
     public void FlushTlb()
     {
         (Translator as ITranslationCache)?.InvalidateAll();
-        Array.Fill(_rTag, Invalid);
-        Array.Fill(_xTag, Invalid);
+        _codeGen++;
+        FillInvalid(ref _rTlb);
+        FillInvalid(ref _xTlb);
         FlushWriteTlb();
     }
 
@@ -29,14 +42,17 @@ public sealed unsafe partial class Cpu
     public void FlushTlbPage(ulong linear)
     {
         (Translator as ITranslationCache)?.InvalidatePage(linear);
+        _codeGen++;
         ulong page = linear >> 12;
-        int slot = (int)page & TlbMask;
-        if (_rTag[slot] == page) _rTag[slot] = Invalid;
-        if (_wTag[slot] == page) _wTag[slot] = Invalid;
-        if (_xTag[slot] == page) _xTag[slot] = Invalid;
+        ref var r = ref TlbSlot(ref _rTlb, page);
+        if (r.Tag == page) r.Tag = Invalid;
+        ref var w = ref TlbSlot(ref _wTlb, page);
+        if (w.Tag == page) w.Tag = Invalid;
+        ref var x = ref TlbSlot(ref _xTlb, page);
+        if (x.Tag == page) x.Tag = Invalid;
     }
 
-    private void FlushWriteTlb() => Array.Fill(_wTag, Invalid);
+    private void FlushWriteTlb() => FillInvalid(ref _wTlb);
 
     // ---- public accessors for the machine layer and hooks (linear addresses, current CPL) ----
 
@@ -80,11 +96,11 @@ public sealed unsafe partial class Cpu
     internal ulong Read(ulong la, int size)
     {
         ulong page = la >> 12;
-        int slot = (int)page & TlbMask;
+        ref var e = ref TlbSlot(ref _rTlb, page);
         uint off = (uint)la & 0xFFF;
-        if (_rTag[slot] == page && off <= 4096u - (uint)size)
+        if (e.Tag == page && off <= 4096u - (uint)size)
         {
-            byte* p = (byte*)_rHost[slot] + off;
+            byte* p = (byte*)e.Host + off;
             switch (size)
             {
                 case 1: return *p;
@@ -100,11 +116,11 @@ public sealed unsafe partial class Cpu
     internal void Write(ulong la, int size, ulong value)
     {
         ulong page = la >> 12;
-        int slot = (int)page & TlbMask;
+        ref var e = ref TlbSlot(ref _wTlb, page);
         uint off = (uint)la & 0xFFF;
-        if (_wTag[slot] == page && off <= 4096u - (uint)size)
+        if (e.Tag == page && off <= 4096u - (uint)size)
         {
-            byte* p = (byte*)_wHost[slot] + off;
+            byte* p = (byte*)e.Host + off;
             switch (size)
             {
                 case 1: *p = (byte)value; return;
@@ -120,8 +136,7 @@ public sealed unsafe partial class Cpu
     internal void ProbeWrite(ulong la, int size)
     {
         ulong page = la >> 12;
-        int slot = (int)page & TlbMask;
-        if (_wTag[slot] == page && ((uint)la & 0xFFF) <= 4096u - (uint)size)
+        if (TlbSlot(ref _wTlb, page).Tag == page && ((uint)la & 0xFFF) <= 4096u - (uint)size)
         {
             return;
         }
@@ -160,13 +175,23 @@ public sealed unsafe partial class Cpu
         return TranslateData(la, AccessKind.Execute, 1, Cpl);
     }
 
+    /// <summary>The physical page (base address) an instruction fetch at <paramref name="la"/> reads, through the execute TLB.</summary>
+    private ulong ExecPhysPage(ulong la)
+    {
+        ref var x = ref TlbSlot(ref _xTlb, la >> 12);
+        if (x.Tag != la >> 12)
+        {
+            FillExecTlb(la);
+        }
+        return (ulong)x.Host;
+    }
+
     private void FillExecTlb(ulong la)
     {
         ulong phys = TranslateExec(la);
-        ulong page = la >> 12;
-        int slot = (int)page & TlbMask;
-        _xTag[slot] = page;
-        _xPhys[slot] = phys & ~0xFFFUL;
+        ref var e = ref TlbSlot(ref _xTlb, la >> 12);
+        e.Tag = la >> 12;
+        e.Host = (nint)(phys & ~0xFFFUL);
     }
 
     private ulong ReadSlow(ulong la, int size, int cpl)
@@ -177,9 +202,9 @@ public sealed unsafe partial class Cpu
             ulong phys = TranslateData(la, AccessKind.Read, size, cpl);
             if (cpl == Cpl)
             {
-                int slot = (int)(la >> 12) & TlbMask;
-                _rTag[slot] = la >> 12;
-                _rHost[slot] = (nint)(Memory.Base + (phys & ~0xFFFUL));
+                ref var e = ref TlbSlot(ref _rTlb, la >> 12);
+                e.Tag = la >> 12;
+                e.Host = (nint)(Memory.Base + (phys & ~0xFFFUL));
             }
             return ReadPhys(phys, size);
         }
@@ -221,9 +246,9 @@ public sealed unsafe partial class Cpu
             }
             else if (cpl == Cpl)
             {
-                int slot = (int)(la >> 12) & TlbMask;
-                _wTag[slot] = la >> 12;
-                _wHost[slot] = (nint)(Memory.Base + (phys & ~0xFFFUL));
+                ref var e = ref TlbSlot(ref _wTlb, la >> 12);
+                e.Tag = la >> 12;
+                e.Host = (nint)(Memory.Base + (phys & ~0xFFFUL));
             }
             byte* p = Memory.Base + phys;
             switch (size)
@@ -252,4 +277,18 @@ public sealed unsafe partial class Cpu
     internal ulong ReadSystem(ulong la, int size) => ReadSlow(la, size, 0);
 
     internal void WriteSystem(ulong la, int size, ulong value) => WriteSlow(la, size, value, 0);
+}
+
+/// <summary>One software-TLB entry.</summary>
+internal struct TlbEntry
+{
+    public ulong Tag;
+    public nint Host;
+}
+
+/// <summary>A direct-mapped software TLB stored inline in the <see cref="Cpu"/> object.</summary>
+[InlineArray(256)]
+internal struct TlbArray
+{
+    private TlbEntry _element0;
 }

@@ -17,9 +17,6 @@ public sealed unsafe partial class Cpu
     public const int ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
     public const ulong NoBreak = ulong.MaxValue;
 
-    private const int CacheBits = 16;
-    private const int CacheMask = (1 << CacheBits) - 1;
-
     /// <summary>General purpose registers RAX..R15 (stored inline in the object: no indirection, constant bounds).</summary>
     public GprFile Gpr;
 
@@ -73,7 +70,7 @@ public sealed unsafe partial class Cpu
 
     /// <summary>The RIP of the instruction being executed (or fetched): what a hook that runs in
     /// the middle of an instruction (MSR, CR write, hypercall, memory check) reports as the RIP.</summary>
-    public ulong CurrentInstructionRip => _curRip;
+    public ulong CurrentInstructionRip => _recentRips[(int)(_curPos & (RecentCapacity - 1))];
 
     /// <summary>Unimplemented/undecodable instructions met, most recent last (bounded).</summary>
     public IReadOnlyList<Diagnostic> Diagnostics => _diagnostics;
@@ -87,26 +84,22 @@ public sealed unsafe partial class Cpu
     public IControlRegisterHook? ControlRegisterHook { get; set; }
 
     private readonly List<Diagnostic> _diagnostics = [];
-    private readonly DecodedOp?[] _cache = new DecodedOp?[1 << CacheBits];
     private readonly byte[] _codePages;
     private readonly GuestFaultException _fault = new();
     private readonly ulong[] _segBase = new ulong[6];
     private ulong _ipMask = 0xFFFF_FFFF;
-    private ulong _curRip;
 
     /// <summary>How many instruction addresses <see cref="RecentInstructionRips"/> keeps (a power of two).</summary>
     public const int RecentCapacity = 32;
-    private readonly ulong[] _recentRips = new ulong[RecentCapacity];
-    private ulong _recentCount;
+    private RecentRing _recentRips;
+    private ulong _recentCount; // instructions started since construction (the ring position after the latest)
     private StopReason _stop;
     private bool _stopRequested;
     private bool _shadowNext;
-    private long _budget;
     private long _runStartRetired;
 
     /// <summary>Instructions retired including the current run (for RDTSC).</summary>
-    internal long RetiredNow => _runStartRetired + (_runMax - _budget);
-    private long _runMax;
+    internal long RetiredNow => _runStartRetired + (long)(_curPos - _runStartPos) + 1;
 
     public Cpu(PhysicalMemory memory, IAddressTranslator? translator = null)
     {
@@ -220,6 +213,7 @@ public sealed unsafe partial class Cpu
         }
         Bitness = bits;
         _ipMask = bits == 64 ? ulong.MaxValue : 0xFFFF_FFFF;
+        _codeGen++;
         for (int i = 0; i < 6; i++)
         {
             _segBase[i] = bits == 64 && i < FS ? 0 : Segments[i].Base;
@@ -227,7 +221,11 @@ public sealed unsafe partial class Cpu
     }
 
     /// <summary>Stop the current <see cref="Run"/> after the instruction that is executing (hooks may call this).</summary>
-    public void RequestStop() => _stopRequested = true;
+    public void RequestStop()
+    {
+        _stopRequested = true;
+        _exit = true;
+    }
 
     /// <summary>Clears the pending exception (after the machine delivered it).</summary>
     public void ClearPendingException() => PendingException = null;
@@ -240,29 +238,41 @@ public sealed unsafe partial class Cpu
     {
         PendingException = null;
         _stopRequested = false;
-        _budget = maxInstructions;
-        _runMax = maxInstructions;
+        _exit = false;
+        _stop = StopReason.InstructionLimit;
         _runStartRetired = InstructionsRetired;
+        _runStartPos = _recentCount;
+        _posLimit = maxInstructions > 0 ? _recentCount + (ulong)maxInstructions : _recentCount;
+        _inRun = true;
         try
         {
-            var stop = ExecuteLoop();
-            InstructionsRetired += maxInstructions - _budget;
-            _stopRequested = false;
+            var stop = ExecuteBlocks();
+            InstructionsRetired += (long)(_recentCount - _runStartPos);
             return stop;
         }
         catch (GuestFaultException e)
         {
-            InstructionsRetired += maxInstructions - _budget - 1 + (e.IsSoftwareInterrupt ? 1 : 0);
+            // the faulting instruction is the latest one started (ring position _curPos). It is
+            // not retired, except a software interrupt, which completes (RIP already points after it).
+            ulong rip = CurrentInstructionRip;
+            InstructionsRetired += (long)(_curPos - _runStartPos) + (e.IsSoftwareInterrupt ? 1 : 0);
+            _recentCount = _curPos + 1;
             if (!e.IsSoftwareInterrupt)
             {
-                Rip = _curRip;
+                Rip = rip;
             }
             if (e.Fault.Vector == GuestFault.PageFault)
             {
                 Cr2 = e.Fault.Cr2;
             }
-            PendingException = new PendingException(e.Fault, e.IsSoftwareInterrupt, _curRip);
+            PendingException = new PendingException(e.Fault, e.IsSoftwareInterrupt, rip);
             return StopReason.Exception;
+        }
+        finally
+        {
+            _inRun = false;
+            _stopRequested = false;
+            _exit = false;
         }
     }
 
@@ -270,11 +280,13 @@ public sealed unsafe partial class Cpu
     /// oldest first; the last one is the instruction that faulted or stopped, if any.</summary>
     public IReadOnlyList<ulong> RecentInstructionRips()
     {
-        int n = (int)Math.Min(_recentCount, (ulong)RecentCapacity);
+        // during a run (a hook asking) the latest instruction started is the one at _curPos
+        ulong count = _inRun ? _curPos + 1 : _recentCount;
+        int n = (int)Math.Min(count, (ulong)RecentCapacity);
         var list = new ulong[n];
         for (int i = 0; i < n; i++)
         {
-            list[i] = _recentRips[(int)((_recentCount - (ulong)n + (ulong)i) & (RecentCapacity - 1))];
+            list[i] = _recentRips[(int)((count - (ulong)n + (ulong)i) & (RecentCapacity - 1))];
         }
         return list;
     }
@@ -305,11 +317,14 @@ public sealed unsafe partial class Cpu
         {
             _diagnostics.RemoveAt(0);
         }
-        _diagnostics.Add(new Diagnostic(_curRip, d.Insn.IsInvalid ? "(bad)" : d.Mnemonic, d.Bytes, message));
+        _diagnostics.Add(new Diagnostic(CurrentInstructionRip, d.Insn.IsInvalid ? "(bad)" : d.Mnemonic, d.Bytes, message));
         Raise(GuestFault.UD());
     }
 
-    private DecodedOp DecodeAt(ulong rip, ulong la, ulong phys)
+    /// <summary>Decodes the instruction at <paramref name="la"/> that may continue on the next page
+    /// (translated for execution through the execute TLB: may fault); <paramref name="tailPage"/> is
+    /// the physical page its tail is on, or <see cref="ulong.MaxValue"/> if it fits.</summary>
+    private DecodedOp DecodeAt(ulong rip, ulong la, ulong phys, out ulong tailPage)
     {
         var buf = new byte[15];
         int inPage = (int)Math.Min(15UL, 4096 - (la & 0xFFF));
@@ -320,7 +335,7 @@ public sealed unsafe partial class Cpu
         if (error == DecoderError.NoMoreBytes && n < 15)
         {
             // the instruction continues on the next page: translate it (may #PF) and decode again
-            phys2 = TranslateExec(la + (ulong)inPage);
+            phys2 = ExecPhysPage(la + (ulong)inPage);
             new ReadOnlySpan<byte>(Memory.Base + phys2, 15 - inPage).CopyTo(buf.AsSpan(inPage));
             n = 15;
             instr = DecodeBytes(buf, n, rip, out error);
@@ -332,11 +347,12 @@ public sealed unsafe partial class Cpu
             d.Length = 1;
         }
         MarkCodePage(phys >> 12);
+        tailPage = ulong.MaxValue;
         if (phys2 != ulong.MaxValue && d.Length > inPage)
         {
             MarkCodePage(phys2 >> 12);
+            tailPage = phys2;
         }
-        _cache[phys & CacheMask] = d;
         return d;
     }
 
@@ -365,23 +381,33 @@ public sealed unsafe partial class Cpu
             return;
         }
         _codePages[physicalPage] = 0;
+        // blocks start in the page, or (a page-crossing instruction alone) up to 15 bytes before it
         ulong start = (physicalPage << 12) >= 15 ? (physicalPage << 12) - 15 : 0;
         ulong end = (physicalPage << 12) + 4096;
+        var blocks = _blocks;
         for (ulong a = start; a < end; a++)
         {
-            ref var e = ref _cache[a & CacheMask];
+            ref var e = ref blocks[a & BlockCacheMask];
             if (e != null && e.Phys == a)
             {
+                e.Valid = false;
                 e = null;
             }
         }
+        _exit = true; // the running block may be one of them: leave it after this instruction
     }
 
     /// <summary>Drops the whole decode cache.</summary>
     public void FlushDecodeCache()
     {
-        Array.Clear(_cache);
+        foreach (var b in _blocks)
+        {
+            if (b != null) b.Valid = false;
+        }
+        Array.Clear(_blocks);
         Array.Clear(_codePages);
+        _codeGen++;
+        _exit = true;
         FlushWriteTlb();
     }
 }

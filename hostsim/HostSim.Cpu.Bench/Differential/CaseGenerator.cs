@@ -367,6 +367,12 @@ internal sealed partial class CaseGenerator(DifferentialRig rig)
             divisor = 1 + (ulong)r.Next(1000);
             WriteOperand(s, b, 0, size, divisor);
             divisor = ReadOperand(s, b, 0, size);
+            if (divisor == 0)
+            {
+                // 256, 512 or 768 in a byte operand
+                WriteOperand(s, b, 0, size, 1);
+                divisor = 1;
+            }
         }
         // divisor registers may alias RAX/RDX (e.g. div rax): then the dividend is constrained by them
         int divReg = b.MemOperand == 0 ? -1 : b.RegIndex[0];
