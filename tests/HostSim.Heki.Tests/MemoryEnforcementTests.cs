@@ -338,11 +338,7 @@ public sealed class MemoryEnforcementTests
             g.Events.Denials.Select(d => (d.Gpa!.Value, d.Access!.Value)).ToArray());
     }
 
-    [Fact(Skip = "bug: after PROTECT_MEMORY removes EXEC from a page, an instruction that starts on an executable page and ends on " +
-        "that page still executes if the core decoded it before: HekiHypercalls.ProtectMemory only calls Cpu.FlushTlb(), the core's " +
-        "decode cache (keyed by the physical address of the instruction's first byte) still hits, and the tail page is never " +
-        "re-translated, so the host EXEC check on it is skipped (expected #PF, CR2 = the tail page, error 0x80000011, no retirement; " +
-        "the MOV retires and no denial is reported)")]
+    [Fact]
     public void An_instruction_straddling_into_a_page_without_exec_faults_even_after_it_ran_before()
     {
         using var g = new HekiGuestMachine();
