@@ -5,7 +5,7 @@ namespace HekiGuest.HostSim.Cpu.Bench;
 /// <summary>Entry point: `bench` (guest MIPS) and `fuzz` (differential run against the host CPU).</summary>
 internal static class BenchProgram
 {
-    private const string Usage = "usage: hostsim-cpu-bench bench [--runs N] [--only a|a2|nop|b] | fuzz [--cases N] [--seed S] [--start I]";
+    private const string Usage = "usage: hostsim-cpu-bench bench [--runs N] [--warmup SECONDS] [--only a|a2|nop|b] | fuzz [--cases N] [--seed S] [--start I]";
 
     public static int Main(string[] args)
     {

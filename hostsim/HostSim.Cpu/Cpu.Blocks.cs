@@ -5,9 +5,10 @@ using Iced.Intel;
 namespace HekiGuest.HostSim.Cpu;
 
 /// <summary>
-/// The block cache: straight-line runs of pre-digested micro-ops keyed by physical address, found
-/// from a linear RIP through a jump cache (validated by the code generation, which every TLB flush
-/// and mode change bumps) or through the execute TLB on a miss.
+/// The block cache: traces of pre-digested micro-ops (see <see cref="Block"/>) keyed by physical
+/// address, found from a RIP through a jump cache (entries are valid while the code generation,
+/// which every TLB flush and mode change bumps, is unchanged and the block is valid) or, on a miss,
+/// through the execute TLB and the block cache.
 /// </summary>
 public sealed unsafe partial class Cpu
 {
@@ -76,16 +77,22 @@ public sealed unsafe partial class Cpu
     private Block BuildBlock(ulong rip, ulong la, ulong phys)
     {
         int bits = Bitness;
-        int inPage = (int)(4096 - (la & 0xFFF));
+        ulong pageBase = phys & ~0xFFFUL;
+        int offset = (int)(la & 0xFFF);
+        ulong ripBase = rip - (ulong)offset; // RIP of offset 0 of this page
         var ops = _buildScratch;
         int count = 0;
-        int bytes = 0;
         ulong tailPage = ulong.MaxValue;
-        var reader = new PointerCodeReader(Memory.Base + phys, inPage);
+        var reader = new PointerCodeReader(Memory.Base + pageBase, 4096) { Position = offset };
         var decoder = Iced.Intel.Decoder.Create(bits, reader, rip, DecoderOptions.None);
         while (count < MaxBlockOps)
         {
-            int offset = reader.Position;
+            if (count > 0 && ripBase + (ulong)offset == BreakAt)
+            {
+                break; // a breakpoint stops the run there anyway: do not decode what follows (a shorter block is still correct)
+            }
+            reader.Position = offset;
+            decoder.IP = ripBase + (ulong)offset;
             decoder.Decode(out var instr);
             DecodedOp d;
             if (decoder.LastError == DecoderError.NoMoreBytes)
@@ -98,30 +105,35 @@ public sealed unsafe partial class Cpu
             }
             else
             {
-                int n = instr.IsInvalid ? Math.Min(inPage - offset, 15) : instr.Length;
-                var raw = new ReadOnlySpan<byte>(Memory.Base + phys + (ulong)offset, n).ToArray();
-                d = OpBuilder.Build(in instr, phys + (ulong)offset, bits, raw);
+                int n = instr.IsInvalid ? Math.Min(4096 - offset, 15) : instr.Length;
+                var raw = new ReadOnlySpan<byte>(Memory.Base + pageBase + (ulong)offset, n).ToArray();
+                d = OpBuilder.Build(in instr, pageBase + (ulong)offset, bits, raw);
                 if (instr.IsInvalid)
                 {
                     d.Length = 1;
                 }
             }
-            ops[count++] = MakeUop(d, bits);
-            bytes = offset + d.Length;
-            var kind = ops[count - 1].K;
-            if (kind == UopKind.GenericEnd || kind >= UopKind.Jcc)
+            var u = MakeUop(d, bits);
+            ops[count++] = u;
+            int next = offset + d.Length;
+            if (u.K == UopKind.GenericEnd || u.K >= UopKind.JmpR || next >= 4096)
             {
                 break;
             }
-            if (d.Length > inPage - offset || decoder.LastError == DecoderError.NoMoreBytes)
+            if (u.K is UopKind.Jmp or UopKind.Call)
             {
-                break;
+                // follow the branch if its target is on this page
+                long target = next + (long)u.Imm;
+                if (target < 0 || target >= 4096)
+                {
+                    break;
+                }
+                next = (int)target;
             }
-            reader.Position = bytes;
-            decoder.IP = rip + (ulong)bytes;
+            offset = next;
         }
-        MarkCodePage(phys >> 12);
-        var block = new Block { Phys = phys, Bitness = bits, Count = count, Bytes = bytes, TailPage = tailPage, Ops = ops.AsSpan(0, count).ToArray() };
+        MarkCodePage(pageBase >> 12);
+        var block = new Block { Phys = phys, Bitness = bits, Count = count, TailPage = tailPage, Ops = ops.AsSpan(0, count).ToArray() };
         return block;
     }
 
@@ -338,7 +350,8 @@ public sealed unsafe partial class Cpu
         return null;
     }
 
-    /// <summary>How many instructions of the block run before RIP reaches <paramref name="breakAt"/> (at most <paramref name="n"/>).</summary>
+    /// <summary>How many instructions of the block run before RIP reaches <paramref name="breakAt"/>
+    /// (at most <paramref name="n"/>), following the block's path (conditional branches not taken).</summary>
     private static int BreakLimit(Block b, ulong rip, ulong breakAt, int n)
     {
         ulong r = rip;
@@ -348,7 +361,12 @@ public sealed unsafe partial class Cpu
             {
                 return k;
             }
-            r += b.Ops[k].Len;
+            ref var u = ref b.Ops[k];
+            r += u.Len;
+            if (u.K is UopKind.Jmp or UopKind.Call)
+            {
+                r += u.Imm;
+            }
         }
         return n;
     }

@@ -6,9 +6,10 @@ namespace HekiGuest.HostSim.Cpu;
 
 /// <summary>
 /// The block interpreter: find the block for RIP (jump cache, else execute TLB + block cache), then
-/// run its micro-ops with RIP, the budget and the ring position in locals. Per instruction the loop
-/// only publishes <see cref="_curRip"/> and the ring entry (hooks and faults see them); the rest is
-/// published once per block.
+/// run its micro-ops with RIP and the ring position in locals. Per instruction the loop only
+/// publishes the ring entry (the instruction's RIP) and its position <see cref="_curPos"/>, which is
+/// all a hook or a fault needs (<see cref="CurrentInstructionRip"/>, the retired count,
+/// <see cref="RecentInstructionRips"/>); RIP is published when the loop leaves.
 /// </summary>
 public sealed unsafe partial class Cpu
 {
@@ -211,9 +212,9 @@ public sealed unsafe partial class Cpu
     }
 
     /// <summary>Shift/rotate of a 32/64-bit register (same results and flags as <see cref="Shift"/>).</summary>
-    private void ShiftReg(ref Uop u)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ShiftReg(ref Uop u, UopKind k)
     {
-        var k = u.K;
         int size = u.Size;
         int cnt = (int)((u.CountCl ? Reg(RCX) : u.Imm) & (size == 8 ? 0x3FUL : 0x1FUL));
         ref ulong dst = ref Reg(u.R0);
@@ -276,12 +277,22 @@ public sealed unsafe partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ImulFast(ref ulong dst, ulong x, ulong y, int size)
     {
-        int sh = 64 - size * 8;
-        long a = (long)(x << sh) >> sh;
-        long b = (long)(y << sh) >> sh;
-        long hi = Math.BigMul(a, b, out long lo);
-        ulong r = (ulong)lo & WideMask(size);
-        bool overflow = size == 8 ? hi != (lo >> 63) : ((long)((ulong)lo << sh) >> sh) != lo;
+        ulong r;
+        bool overflow;
+        if (size == 8)
+        {
+            // signed high half from the unsigned product (Math.BigMul on ulong is an intrinsic)
+            ulong hiU = Math.BigMul(x, y, out ulong lo);
+            long hi = (long)hiU - ((long)x >> 63 & (long)y) - ((long)y >> 63 & (long)x);
+            r = lo;
+            overflow = hi != ((long)lo >> 63);
+        }
+        else
+        {
+            long p = (long)(int)x * (int)y;
+            r = (uint)p;
+            overflow = (int)p != p;
+        }
         dst = r;
         Rflags = (Rflags & ~Flag.Arith) | Szp(r, size) | (overflow ? Flag.CF | Flag.OF : 0);
     }
@@ -315,9 +326,16 @@ public sealed unsafe partial class Cpu
             {
                 end = _posLimit;
             }
-            if (BreakAt - rip < (ulong)b.Bytes)
+            if (BreakAt - (rip & ~0xFFFUL) < 0x2000)
             {
+                // the breakpoint may be in this block (its RIPs lie in [page of rip, +4 KiB), or in
+                // [rip, rip + 4 KiB) when a code-segment base is not page aligned)
                 end = pos + (uint)BreakLimit(b, rip, BreakAt, (int)(end - pos));
+            }
+            if (_exit)
+            {
+                // a hook asked for a stop while the block was fetched: run one instruction
+                end = pos + 1;
             }
             if (_shadowNext | InterruptShadow)
             {
@@ -415,13 +433,11 @@ public sealed unsafe partial class Cpu
                     case UopKind.DecR: IncDecFast(ref Reg(u.R0), u.Size, false); break;
                     case UopKind.IncM: IncDecMem(ref u, rip, true); if (_exit) goto leaveBlock; break;
                     case UopKind.DecM: IncDecMem(ref u, rip, false); if (_exit) goto leaveBlock; break;
-                    case UopKind.ShlR:
-                    case UopKind.ShrR:
-                    case UopKind.SarR:
-                    case UopKind.RolR:
-                    case UopKind.RorR:
-                        ShiftReg(ref u);
-                        break;
+                    case UopKind.ShlR: ShiftReg(ref u, UopKind.ShlR); break;
+                    case UopKind.ShrR: ShiftReg(ref u, UopKind.ShrR); break;
+                    case UopKind.SarR: ShiftReg(ref u, UopKind.SarR); break;
+                    case UopKind.RolR: ShiftReg(ref u, UopKind.RolR); break;
+                    case UopKind.RorR: ShiftReg(ref u, UopKind.RorR); break;
                     case UopKind.ImulRR:
                         ImulFast(ref Reg(u.R0), Reg(u.R0), Reg(u.R1), u.Size);
                         break;
@@ -487,11 +503,12 @@ public sealed unsafe partial class Cpu
                         if (CondFast(u.Size1))
                         {
                             rip += u.Imm;
+                            goto leaveBlock;
                         }
-                        goto leaveBlock;
+                        break;
                     case UopKind.Jmp:
                         rip += u.Imm;
-                        goto leaveBlock;
+                        break;
                     case UopKind.JmpR:
                         rip = Reg(u.R0);
                         goto leaveBlock;
@@ -504,7 +521,8 @@ public sealed unsafe partial class Cpu
                             Write(sp, 8, rip);
                             Reg(RSP) = sp;
                             rip += u.Imm;
-                            goto leaveBlock;
+                            if (_exit) goto leaveBlock;
+                            break;
                         }
                     case UopKind.CallR:
                     case UopKind.CallM:

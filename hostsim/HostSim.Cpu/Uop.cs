@@ -29,8 +29,11 @@ internal enum UopKind : byte
     ImulRR, ImulRM, ImulRRI, ImulRMI,
     CmovRR, CmovRM, SetccR,
     PushR, PushI, PopR,
+    // direct branches: a block goes on along the fall-through path of Jcc (a taken Jcc leaves the
+    // block) and, when the target is on the same page, at the target of JMP/CALL (a trace)
+    Jcc, Jmp, Call,
     // block terminators (always the last micro-op of a block)
-    Jcc, Jmp, JmpR, JmpM, Call, CallR, CallM, Ret,
+    JmpR, JmpM, CallR, CallM, Ret,
 }
 
 /// <summary>
@@ -79,9 +82,11 @@ internal struct Uop
 }
 
 /// <summary>
-/// A straight-line run of instructions at one physical address, all inside one 4 KiB page (or one
-/// page-crossing instruction alone), decoded once for one code size. Ends at the first control
-/// transfer or system instruction, at the page end, or after <see cref="Cpu.MaxBlockOps"/>.
+/// A trace of instructions starting at one physical address, all inside one 4 KiB page (or one
+/// page-crossing instruction alone), decoded once for one code size: straight-line code, through
+/// not-taken conditional branches and into direct jumps and calls whose target is on the same
+/// page. Ends at an indirect branch, a return, a system instruction, a direct branch leaving the
+/// page, the page end, or after <see cref="Cpu.MaxBlockOps"/>.
 /// Invalid once its page is written (self-modifying code), the decode cache is flushed, or it is
 /// evicted from the block cache.
 /// </summary>
@@ -90,9 +95,6 @@ internal sealed class Block
     public ulong Phys;
     public int Bitness;
     public int Count;
-
-    /// <summary>Bytes covered from the first instruction to the end of the last.</summary>
-    public int Bytes;
 
     public bool Valid = true;
     public Uop[] Ops = [];

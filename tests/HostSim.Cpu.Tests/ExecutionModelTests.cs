@@ -224,6 +224,41 @@ public sealed class ExecutionModelTests
     }
 
     [Fact]
+    public void ABreakpointInsideATraceStopsWhereRipGets()
+    {
+        using var box = new GuestBox();
+        // 0x1000 jmp 0x1005; 0x1002 L1: nop; 0x1003 hlt; 0x1004 int3; 0x1005 nop; 0x1006 jmp 0x1002
+        box.LoadBytes([0xEB, 0x03, 0x90, 0xF4, 0xCC, 0x90, 0xEB, 0xFA]);
+        box.Cpu.BreakAt = 0x1002;
+        Assert.Equal(StopReason.Breakpoint, box.Run());
+        Assert.Equal(0x1002UL, box.Cpu.Rip);
+        Assert.Equal(3, box.Cpu.InstructionsRetired);
+        Assert.Equal([0x1000UL, 0x1005, 0x1006], box.Cpu.RecentInstructionRips());
+        box.Cpu.BreakAt = 0x1003;
+        Assert.Equal(StopReason.Breakpoint, box.Run());
+        Assert.Equal(4, box.Cpu.InstructionsRetired);
+        box.Cpu.BreakAt = Cpu.NoBreak;
+        Assert.Equal(StopReason.Halted, box.Run());
+        Assert.Equal(5, box.Cpu.InstructionsRetired);
+    }
+
+    [Fact]
+    public void ConditionalBranchesInsideATraceGoBothWays()
+    {
+        using var box = new GuestBox();
+        // ecx counts 0..9; odd values add 1 to ebx, even values add 100 (a not-taken jcc stays in
+        // the trace, a taken one leaves it)
+        //   0x1000 xor ecx, ecx
+        //   0x1002 test cl, 1 / jz even(+5) / add ebx, 1 / jmp next(+3) / even: add ebx, 100
+        //   next: inc ecx / cmp ecx, 10 / jb 0x1002
+        box.LoadBytes([0x31, 0xC9, 0xF6, 0xC1, 0x01, 0x74, 0x05, 0x83, 0xC3, 0x01, 0xEB, 0x03, 0x83, 0xC3, 0x64,
+            0xFF, 0xC1, 0x83, 0xF9, 0x0A, 0x72, 0xEC, 0xF4]);
+        Assert.Equal(StopReason.Halted, box.Run());
+        Assert.Equal(505UL, box.Cpu.Gpr[Cpu.RBX]);
+        Assert.Equal(10UL, box.Cpu.Gpr[Cpu.RCX]);
+    }
+
+    [Fact]
     public void RdtscCountsTheInstructionsOfTheBlockSoFar()
     {
         using var box = new GuestBox();
