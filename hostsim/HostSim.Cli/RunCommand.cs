@@ -92,14 +92,17 @@ public static class RunCommand
         };
         byte[] image = ReadFile(kernelPath, "kernel");
         var modules = moduleArgs.Select(ParseModule).ToList();
-        SymbolMap symbols;
-        try { symbols = new SymbolMap(ElfFile.Parse(image).Symbols); }
-        catch (ElfError) { symbols = SymbolMap.Empty; }
+        // Symbols are only needed for traces and crash reports: read them when first asked for.
+        var symbolMap = new Lazy<SymbolMap>(() =>
+        {
+            try { return new SymbolMap(ElfFile.Parse(image).Symbols); }
+            catch (ElfError) { return SymbolMap.Empty; }
+        });
 
         using var serialTarget = serialPath is null ? Console.OpenStandardOutput() : OpenOutput(serialPath, "serial");
         var serial = new BufferedStream(serialTarget, 1 << 14);
         using var vm = new VirtualMachine(memory, b => serial.WriteByte(b));
-        using var traceWriter = tracePath is null ? null : new JsonTraceWriter(OpenOutput(tracePath, "trace"), symbols);
+        using var traceWriter = tracePath is null ? null : new JsonTraceWriter(OpenOutput(tracePath, "trace"), symbolMap.Value);
         vm.Trace = traceWriter;
         using var eventWriter = eventsPath is null ? null : new JsonEventWriter(OpenOutput(eventsPath, "events"));
         _ = new HekiHost(vm, heki with { Events = eventWriter });
@@ -117,7 +120,7 @@ public static class RunCommand
         serial.Flush();
         if (outcome.IsCrash)
         {
-            Console.Error.Write(CrashReport.Format(vm, outcome, symbols, vm.RecentInstructions()));
+            Console.Error.Write(CrashReport.Format(vm, outcome, symbolMap.Value, vm.RecentInstructions()));
         }
         if (!quiet)
         {
