@@ -9,7 +9,7 @@ using static Iced.Intel.AssemblerRegisters;
 // guest loop of N iterations run in-process after a warm-up; the time of an empty loop with the
 // same counter is subtracted, so the numbers are per operation. Median of 5 runs.
 const int Iterations = 200_000;
-const int Runs = 5;
+const int Runs = 7;
 ulong version = HekiHypercall.DefaultBase + HekiHypercall.Version;
 ulong lockCrVersion = HekiHypercall.DefaultBase + HekiHypercall.LockCr;
 const ulong Cr4Base = 0x620 | 0x200;                 // PAE | OSFXSR | OSXMMEXCPT as the bench guest runs
@@ -19,7 +19,6 @@ Console.WriteLine($"machine: {Environment.ProcessorCount} CPUs, {Environment.OSV
 Console.WriteLine($"each figure: a {Iterations:N0}-iteration guest loop minus the same loop with an empty body, run alternately");
 Console.WriteLine($"in one VM after a warm-up; best of {Runs} (the machine may be busy: the minimum is the least disturbed run)");
 
-Thread.Sleep(200);   // let the tiered JIT's background compilation start before the first figure
 Measure("hypercall VERSION round trip (mov rax, nr; vmcall)", new HekiHostOptions(), a => { a.mov(rax, version); a.vmcall(); }, 2);
 Measure("hypercall LOCK_CR version query (arguments set up, vmcall)", new HekiHostOptions(),
     a => { a.mov(rax, lockCrVersion); a.xor(ebx, ebx); a.xor(ecx, ecx); a.mov(edx, 1); a.vmcall(); }, 5);
@@ -43,10 +42,12 @@ static void Measure(string name, HekiHostOptions options, Action<Assembler> body
         a.dec(r12);
         a.jnz(top);
     };
-    for (int w = 0; w < 4; w++)
+    // Warm-up: the decode cache, and the JIT's tiers. The interpreter loop and the hook paths are
+    // recompiled with full optimisation only after they have run for a while (about 2 s for the
+    // loop, see hostsim/HostSim.Cpu/DESIGN.md), so each case runs until the time has passed.
+    var warm = Stopwatch.StartNew();
+    while (warm.Elapsed < TimeSpan.FromSeconds(2.5))
     {
-        // Warm-up: the decode cache, and the JIT's tiers (the interpreter loop is recompiled with
-        // full optimisation after it has run for a while; the first case pays most of that).
         guest.Run(Loop(body, Iterations));
         guest.Run(Loop(_ => { }, Iterations));
     }
