@@ -133,7 +133,7 @@ public sealed unsafe partial class Cpu
             offset = next;
         }
         MarkCodePage(pageBase >> 12);
-        var block = new Block { Phys = phys, Bitness = bits, Count = count, TailPage = tailPage, Ops = ops.AsSpan(0, count).ToArray() };
+        var block = new Block { Phys = phys, Bitness = bits, Count = count, TailPage = tailPage, Ops = CopyOps(ops, count) };
         return block;
     }
 
@@ -377,5 +377,14 @@ public sealed unsafe partial class Cpu
         public int Position;
 
         public override int ReadByte() => Position < length ? p[Position++] : -1;
+    }
+
+    /// <summary>The first <paramref name="count"/> micro-ops as their own array (Array.Copy is not
+    /// generic, so nothing here waits for the JIT at start-up).</summary>
+    private static Uop[] CopyOps(Uop[] ops, int count)
+    {
+        var copy = new Uop[count];
+        Array.Copy(ops, copy, count);
+        return copy;
     }
 }

@@ -760,27 +760,59 @@ public sealed unsafe partial class Cpu
                 }
             default:
                 {
+                    // The common case (CQO; IDIV or XOR EDX, EDX; DIV): the dividend fits in 64 bits.
+                    // 128-bit arithmetic lives in its own methods, which only run (and are only
+                    // JIT-compiled: ReadyToRun does not precompile Int128 code) when really needed.
+                    ulong lo = Gpr[RAX], hi = Gpr[RDX];
                     if (signed)
                     {
-                        var n = (Int128)new UInt128(Gpr[RDX], Gpr[RAX]);
-                        Int128 v = (long)divisor;
-                        if (n == Int128.MinValue && v == -1) Raise(GuestFault.DE());
-                        Int128 q = n / v, rem = n % v;
-                        if (q > long.MaxValue || q < long.MinValue) Raise(GuestFault.DE());
-                        Gpr[RAX] = (ulong)(long)q;
-                        Gpr[RDX] = (ulong)(long)rem;
+                        long v = (long)divisor;
+                        if ((long)hi == (long)lo >> 63)
+                        {
+                            long n = (long)lo;
+                            if (n == long.MinValue && v == -1) Raise(GuestFault.DE());
+                            Gpr[RAX] = (ulong)(n / v);
+                            Gpr[RDX] = (ulong)(n % v);
+                        }
+                        else
+                        {
+                            DivideSigned128(hi, lo, v);
+                        }
+                    }
+                    else if (hi == 0)
+                    {
+                        Gpr[RAX] = lo / divisor;
+                        Gpr[RDX] = lo % divisor;
                     }
                     else
                     {
-                        var n = new UInt128(Gpr[RDX], Gpr[RAX]);
-                        if (Gpr[RDX] >= divisor) Raise(GuestFault.DE());
-                        UInt128 q = n / divisor, rem = n % divisor;
-                        Gpr[RAX] = (ulong)q;
-                        Gpr[RDX] = (ulong)rem;
+                        DivideUnsigned128(hi, lo, divisor);
                     }
                     break;
                 }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void DivideSigned128(ulong hi, ulong lo, long divisor)
+    {
+        var n = (Int128)new UInt128(hi, lo);
+        Int128 v = divisor;
+        if (n == Int128.MinValue && v == -1) Raise(GuestFault.DE());
+        Int128 q = n / v, rem = n % v;
+        if (q > long.MaxValue || q < long.MinValue) Raise(GuestFault.DE());
+        Gpr[RAX] = (ulong)(long)q;
+        Gpr[RDX] = (ulong)(long)rem;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void DivideUnsigned128(ulong hi, ulong lo, ulong divisor)
+    {
+        if (hi >= divisor) Raise(GuestFault.DE());
+        var n = new UInt128(hi, lo);
+        UInt128 q = n / divisor, rem = n % divisor;
+        Gpr[RAX] = (ulong)q;
+        Gpr[RDX] = (ulong)rem;
     }
 
     private void BitTest(DecodedOp d, int size)

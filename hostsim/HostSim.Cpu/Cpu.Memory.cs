@@ -22,9 +22,12 @@ public sealed unsafe partial class Cpu
 
     private static void FillInvalid(ref TlbArray tlb)
     {
+        // Through a ref rather than the inline-array indexer: the indexer's helper is generic code
+        // that ReadyToRun leaves to the JIT.
+        ref TlbEntry first = ref Unsafe.As<TlbArray, TlbEntry>(ref tlb);
         for (int i = 0; i < TlbEntries; i++)
         {
-            tlb[i].Tag = Invalid;
+            Unsafe.Add(ref first, i).Tag = Invalid;
         }
     }
 

@@ -21,6 +21,14 @@ public sealed unsafe partial class Cpu
     public GprFile Gpr;
 
     public ulong Rip;
+
+    /// <summary>Reads a general purpose register (RAX = 0 .. R15 = 15). Code outside this assembly
+    /// should use these rather than the <see cref="Gpr"/> indexer, whose inline-array helper
+    /// ReadyToRun cannot precompile across assemblies (the JIT would compile it at start-up).</summary>
+    public ulong ReadGpr(int index) => Gpr[index];
+
+    /// <summary>Writes a general purpose register (all 64 bits).</summary>
+    public void WriteGpr(int index, ulong value) => Gpr[index] = value;
     public ulong Rflags = Flag.Reserved1;
 
     /// <summary>XMM0..XMM15.</summary>

@@ -97,7 +97,9 @@ internal sealed class Block
     public int Count;
 
     public bool Valid = true;
-    public Uop[] Ops = [];
+    public Uop[] Ops = NoOps;
+
+    private static readonly Uop[] NoOps = new Uop[0];
 
     /// <summary>For a block of one page-crossing instruction: the physical page of its tail (else <see cref="ulong.MaxValue"/>).</summary>
     public ulong TailPage = ulong.MaxValue;

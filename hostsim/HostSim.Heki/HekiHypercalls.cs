@@ -20,8 +20,8 @@ public sealed class HekiHypercalls(HekiHost host) : IHypercallHandler
     public GuestFault? Hypercall(Cpu.Cpu cpu, bool isVmmcall)
     {
         Calls++;
-        ulong nr = cpu.Bitness == 64 ? cpu.Gpr[Cpu.Cpu.RAX] : cpu.Gpr[Cpu.Cpu.RAX] & 0xFFFF_FFFF;
-        ulong a0 = cpu.Gpr[Cpu.Cpu.RBX], a1 = cpu.Gpr[Cpu.Cpu.RCX], a2 = cpu.Gpr[Cpu.Cpu.RDX];
+        ulong nr = cpu.Bitness == 64 ? cpu.ReadGpr(Cpu.Cpu.RAX) : cpu.ReadGpr(Cpu.Cpu.RAX) & 0xFFFF_FFFF;
+        ulong a0 = cpu.ReadGpr(Cpu.Cpu.RBX), a1 = cpu.ReadGpr(Cpu.Cpu.RCX), a2 = cpu.ReadGpr(Cpu.Cpu.RDX);
         long result;
         if (cpu.Cpl != 0)
         {
@@ -33,7 +33,7 @@ public sealed class HekiHypercalls(HekiHost host) : IHypercallHandler
         {
             result = Dispatch(cpu, nr, a0, a1, a2);
         }
-        cpu.Gpr[Cpu.Cpu.RAX] = (ulong)result;
+        cpu.WriteGpr(Cpu.Cpu.RAX, (ulong)result);
         return null;
     }
 
@@ -105,9 +105,19 @@ public sealed class HekiHypercalls(HekiHost host) : IHypercallHandler
             cpu.FlushTlb();
             host.Configured(new ConfigureEvent(ConfigureSource.Hypercall, HekiHost.Vcpu, cpu.CurrentInstructionRip)
             {
-                Ranges = ranges.Select(r => new ProtectedRange(r.GuestPhysicalStart, r.PageCount, r.Permissions)).ToArray(),
+                Ranges = Accepted(ranges),
             });
         }
         return result;
+    }
+
+    private static ProtectedRange[] Accepted(HekiRange[] ranges)
+    {
+        var accepted = new ProtectedRange[ranges.Length];
+        for (int i = 0; i < ranges.Length; i++)
+        {
+            accepted[i] = new ProtectedRange(ranges[i].GuestPhysicalStart, ranges[i].PageCount, ranges[i].Permissions);
+        }
+        return accepted;
     }
 }

@@ -66,10 +66,10 @@ public sealed class PermissionMap
     /// Validates and applies one PROTECT_MEMORY call's ranges atomically. Returns
     /// <see cref="HekiError.Success"/> or the documented negative error; on error nothing changed.
     /// </summary>
-    public long Apply(IReadOnlyList<HekiRange> ranges)
+    public long Apply(HekiRange[] ranges)
     {
-        if (ranges.Count == 0) return HekiError.InvalidArgument;
-        if ((uint)ranges.Count > MaxRangesPerCall) return HekiError.TooBig;
+        if (ranges.Length == 0) return HekiError.InvalidArgument;
+        if ((uint)ranges.Length > MaxRangesPerCall) return HekiError.TooBig;
         foreach (var r in ranges)
         {
             if ((r.GuestPhysicalStart & (HekiLimits.Granule - 1)) != 0) return HekiError.InvalidArgument;
@@ -80,7 +80,7 @@ public sealed class PermissionMap
             ulong end = r.GuestPhysicalStart + bytes;
             if (end < r.GuestPhysicalStart || end > MemorySize) return HekiError.InvalidArgument;
         }
-        if ((ulong)RangeCount + (ulong)ranges.Count > MaxRanges) return HekiError.TooBig;
+        if ((ulong)RangeCount + (ulong)ranges.Length > MaxRanges) return HekiError.TooBig;
 
         // Apply to a copy in order (later entries may name pages of earlier ones), checking the
         // one-way rule against the state each entry meets; commit only if every entry passed.
@@ -105,7 +105,7 @@ public sealed class PermissionMap
         }
         _pages = next;
         ProtectedPages = named;
-        RangeCount += ranges.Count;
+        RangeCount += ranges.Length;
         return HekiError.Success;
     }
 

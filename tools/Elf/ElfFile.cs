@@ -116,22 +116,31 @@ public sealed class ElfFile
 
         if (shnum == 0 || shoff == 0) return;
         if (shentsize < shSize) throw new ElfError($"section header entry size {shentsize} is too small");
-        var raw = new List<(uint Name, uint Type, ulong Flags, ulong Addr, ulong Off, ulong Size, uint Link, ulong EntSize)>(shnum);
+        // Plain arrays and loops: generic framework code over this file's value types would have
+        // to be JIT-compiled at start-up (ReadyToRun cannot precompile it across assemblies).
+        var raw = new RawSection[shnum];
         for (int i = 0; i < shnum; i++)
         {
             ulong o = shoff + (ulong)i * shentsize;
             Bytes(o, (ulong)shSize);
-            raw.Add(wide
-                ? (U32(o), U32(o + 4), U64(o + 8), U64(o + 16), U64(o + 24), U64(o + 32), U32(o + 40), U64(o + 56))
-                : (U32(o), U32(o + 4), U32(o + 8), U32(o + 12), U32(o + 16), U32(o + 20), U32(o + 24), U32(o + 36)));
+            raw[i] = wide
+                ? new RawSection(U32(o), U32(o + 4), U64(o + 8), U64(o + 16), U64(o + 24), U64(o + 32), U32(o + 40), U64(o + 56))
+                : new RawSection(U32(o), U32(o + 4), U32(o + 8), U32(o + 12), U32(o + 16), U32(o + 20), U32(o + 24), U32(o + 36));
         }
-        if (shstrndx >= raw.Count) throw new ElfError("section name table index out of range");
+        if (shstrndx >= raw.Length) throw new ElfError("section name table index out of range");
         var names = raw[shstrndx];
-        var sections = raw.Select(r => new ElfSectionHeader(ReadString(names.Off, names.Size, r.Name), r.Type, r.Flags, r.Addr, r.Off, r.Size, r.Link, r.EntSize)).ToList();
-        foreach (var s in sections.Where(s => s.Type != ElfSectionHeader.NoBits && s.Type != 0)) Bytes(s.Offset, s.Size);
+        var sections = new ElfSectionHeader[raw.Length];
+        for (int i = 0; i < raw.Length; i++)
+        {
+            var r = raw[i];
+            sections[i] = new ElfSectionHeader(ReadString(names.Off, names.Size, r.Name), r.Type, r.Flags, r.Addr, r.Off, r.Size, r.Link, r.EntSize);
+            if (r.Type != ElfSectionHeader.NoBits && r.Type != 0) Bytes(r.Off, r.Size);
+        }
         Sections = sections;
         Symbols = ReadSymbols();
     }
+
+    private readonly record struct RawSection(uint Name, uint Type, ulong Flags, ulong Addr, ulong Off, ulong Size, uint Link, ulong EntSize);
 
     private string ReadString(ulong tableOffset, ulong tableSize, uint index)
     {

@@ -9,11 +9,11 @@ namespace HekiGuest.HostSim.Machine.Devices;
 public sealed class PortBus : IPortIo
 {
     private readonly IPortDevice?[] _byPort = new IPortDevice?[65536];
-    private readonly HashSet<ushort> _reported = [];
+    private HashSet<ushort>? _reported;   // created on the first unmodelled access (start-up stays JIT-free)
 
     public event Action<ushort, bool>? UnmodelledAccess;
 
-    public IReadOnlyCollection<ushort> UnmodelledPorts => _reported;
+    public IReadOnlyCollection<ushort> UnmodelledPorts => (IReadOnlyCollection<ushort>?)_reported ?? [];
 
     /// <summary>Claims the device's ports. All or nothing: a device that would overlap another or
     /// run past port 0xFFFF is rejected and the bus is left as it was.</summary>
@@ -44,6 +44,6 @@ public sealed class PortBus : IPortIo
 
     private void Report(ushort port, bool write)
     {
-        if (_reported.Add(port)) UnmodelledAccess?.Invoke(port, write);
+        if ((_reported ??= []).Add(port)) UnmodelledAccess?.Invoke(port, write);
     }
 }

@@ -13,7 +13,8 @@ public sealed class Uart16550(ushort basePort, Action<byte> transmit) : IPortDev
     private const byte LsrDataReady = 0x01, LsrOverrun = 0x02, LsrThrEmpty = 0x20, LsrTransmitterEmpty = 0x40;
     private byte _ier, _lcr, _mcr, _scratch, _dll = 1, _dlm;
     private bool _fifos, _overrun;
-    private readonly Queue<byte> _received = new();
+    private Queue<byte>? _receivedQueue;   // loopback only; created when first used
+    private Queue<byte> Received => _receivedQueue ??= new();
 
     public ushort Base { get; } = basePort;
     public ushort Count => 8;
@@ -25,7 +26,7 @@ public sealed class Uart16550(ushort basePort, Action<byte> transmit) : IPortDev
 
     public uint Read(ushort offset, int size) => offset switch
     {
-        0 => Dlab ? _dll : _received.TryDequeue(out byte b) ? b : 0u,
+        0 => Dlab ? _dll : _receivedQueue is { } q && q.TryDequeue(out byte b) ? b : 0u,
         1 => Dlab ? _dlm : _ier,
         2 => _fifos ? 0xC1u : 0x01u,   // FIFO state, no interrupt pending
         3 => _lcr,
@@ -48,7 +49,7 @@ public sealed class Uart16550(ushort basePort, Action<byte> transmit) : IPortDev
             case 1: if (Dlab) _dlm = b; else _ier = (byte)(b & 0x0F); break;
             case 2:
                 _fifos = (b & 0x01) != 0;
-                if (!_fifos || (b & 0x02) != 0) _received.Clear();
+                if (!_fifos || (b & 0x02) != 0) _receivedQueue?.Clear();
                 break;
             case 3: _lcr = b; break;
             case 4: _mcr = (byte)(b & 0x1F); break;
@@ -58,14 +59,14 @@ public sealed class Uart16550(ushort basePort, Action<byte> transmit) : IPortDev
 
     private void Receive(byte b)
     {
-        if (_received.Count >= (_fifos ? 16 : 1)) { _overrun = true; return; }
-        _received.Enqueue(b);
+        if (Received.Count >= (_fifos ? 16 : 1)) { _overrun = true; return; }
+        Received.Enqueue(b);
     }
 
     private uint LineStatus()
     {
         uint lsr = LsrThrEmpty | LsrTransmitterEmpty;
-        if (_received.Count > 0) lsr |= LsrDataReady;
+        if (_receivedQueue is { Count: > 0 }) lsr |= LsrDataReady;
         if (_overrun) lsr |= LsrOverrun;
         _overrun = false;                 // reading LSR clears the error bits
         return lsr;

@@ -13,15 +13,18 @@ namespace HekiGuest.HostSim.Machine.Execution;
 public sealed class ExceptionDelivery(Cpu.Cpu cpu)
 {
     private const byte DoubleFault = 8;
-    private readonly List<FaultChainEntry> _chain = [];
+    // A fixed array (the chain has at most 9 entries): no generic list code over the entry type
+    // to JIT-compile on the first exception.
+    private readonly FaultChainEntry[] _chain = new FaultChainEntry[16];
+    private int _chainLength;
 
-    public IReadOnlyList<FaultChainEntry> LastChain => _chain;
+    public IReadOnlyList<FaultChainEntry> LastChain => _chain.AsSpan(0, _chainLength).ToArray();
     public long Delivered { get; private set; }
 
     /// <summary>Returns false on a triple fault (the chain says how it came about).</summary>
     public bool Deliver(PendingException pending)
     {
-        _chain.Clear();
+        _chainLength = 0;
         GuestFault fault = pending.Fault;
         bool software = pending.IsSoftwareInterrupt;
         ulong faultRip = pending.InstructionRip;
@@ -63,7 +66,7 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
 
     private void Record(GuestFault f, ulong rip)
     {
-        _chain.Add(new FaultChainEntry(f.Vector, f.HasErrorCode ? f.ErrorCode : null, f.Vector == GuestFault.PageFault ? f.Cr2 : 0, rip));
+        if (_chainLength < _chain.Length) _chain[_chainLength++] = new FaultChainEntry(f.Vector, f.HasErrorCode ? f.ErrorCode : null, f.Vector == GuestFault.PageFault ? f.Cr2 : 0, rip);
         if (f.Vector == GuestFault.PageFault) cpu.Cr2 = f.Cr2;
     }
 
@@ -100,7 +103,7 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
         if (!cs.Present) return new GuestFault(11, true, (uint)(selector & ~3) + ext, 0);
         int newCpl = cs.Dpl;
 
-        ulong oldSs = cpu.Segments[Cpu.Cpu.SS].Selector, oldRsp = cpu.Gpr[Cpu.Cpu.RSP];
+        ulong oldSs = cpu.Segments[Cpu.Cpu.SS].Selector, oldRsp = cpu.ReadGpr(Cpu.Cpu.RSP);
         ulong oldCs = cpu.Segments[Cpu.Cpu.CS].Selector, oldFlags = cpu.Rflags;
         ulong rsp = oldRsp;
         if (ist != 0 || newCpl < cpu.Cpl)
@@ -125,7 +128,7 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
         {
             cpu.SetSegment(Cpu.Cpu.SS, new SegmentRegister { Selector = (ushort)newCpl, Attributes = 0x93, Limit = 0xFFFF_FFFF });
         }
-        cpu.Gpr[Cpu.Cpu.RSP] = newRsp;
+        cpu.WriteGpr(Cpu.Cpu.RSP, newRsp);
         cpu.Rip = target;
         cpu.Rflags &= ~((1UL << 8) | (1UL << 14) | (1UL << 16) | (1UL << 17));   // TF, NT, RF, VM
         if (type == 0xE) cpu.Rflags &= ~(1UL << 9);                              // interrupt gate: IF = 0

@@ -62,8 +62,8 @@ public sealed class VirtualMachine : IDisposable
         Cpu.EnterFlatProtectedMode();
         Cpu.Rip = k.EntryPoint;
         Cpu.Rflags = 0x2;
-        Cpu.Gpr[Processor.RAX] = k.Eax;
-        Cpu.Gpr[Processor.RBX] = k.Ebx;
+        Cpu.WriteGpr(Processor.RAX, k.Eax);
+        Cpu.WriteGpr(Processor.RBX, k.Ebx);
         Kernel = k;
         Trace?.Event("boot", new Dictionary<string, object>
         {
@@ -134,7 +134,7 @@ public sealed class VirtualMachine : IDisposable
             if (_hostStop is { } hostStop)
                 return Stop(hostStop.Kind, hostStop.ExitCode, hostStop.Summary, start, clock);
             if (DebugExit.Value is not null)
-                return Stop(MachineStopKind.GuestExit, DebugExit.ExitCode, $"guest exit: debug-exit value {DebugExit.Value}", start, clock);
+                return Stop(MachineStopKind.GuestExit, DebugExit.ExitCode, $"guest exit: debug-exit value {DebugExit.Value.GetValueOrDefault()}", start, clock);
             switch (reason)
             {
                 case StopReason.Exception:

@@ -67,16 +67,19 @@ public static class KernelLoader
         // carries the boot information address for every protocol.
         ulong addressLimit = protocol == BootProtocol.Pvh ? memory.Size : Math.Min(memory.Size, FourGiB);
         ulong cursor = PageAlign(imageEnd);
-        var placed = new List<(ulong Start, ulong End, string Name)>();
-        foreach (var m in modules)
+        var placed = new (ulong Start, ulong End, string Name)[modules.Count];
+        var placedRanges = new (ulong Start, ulong End)[modules.Count];
+        for (int i = 0; i < modules.Count; i++)
         {
+            var m = modules[i];
             cursor = SkipLegacyHole(cursor, (ulong)m.Contents.Length);
             ulong end = cursor + (ulong)m.Contents.Length;
             if (end > addressLimit)
                 throw new LoadError($"modules do not fit in guest memory ({memory.Size >> 20} MiB): module '{m.CommandLine}' "
                     + $"({m.Contents.Length} bytes) would end at 0x{end:x}");
             m.Contents.CopyTo(memory.Slice(cursor, m.Contents.Length));
-            placed.Add((cursor, end, m.CommandLine));
+            placed[i] = (cursor, end, m.CommandLine);
+            placedRanges[i] = (cursor, end);
             cursor = PageAlign(end);
         }
 
@@ -97,7 +100,7 @@ public static class KernelLoader
             _ => 0,
         };
         return new LoadedKernel(protocol, entry, eax, (uint)infoAt, imageStart, imageEnd,
-            placed.Select(p => (p.Start, p.End)).ToList(), infoAt);
+            placedRanges, infoAt);
     }
 
     private static ulong PageAlign(ulong v) => (v + 0xFFF) & ~0xFFFUL;

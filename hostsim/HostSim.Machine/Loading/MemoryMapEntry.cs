@@ -7,7 +7,7 @@ public readonly record struct MemoryMapEntry(ulong Base, ulong Length, uint Type
     public const uint Reserved = 2;
 
     /// <summary>The PC layout QEMU reports for a machine with this much RAM (below 4 GiB).</summary>
-    public static IReadOnlyList<MemoryMapEntry> PcLayout(ulong memorySize) =>
+    public static MemoryMapEntry[] PcLayout(ulong memorySize) =>
     [
         new(0, 0x9FC00, Usable),
         new(0x9FC00, 0x400, Reserved),

@@ -7,8 +7,8 @@ public static class Multiboot1Info
     public const uint Magic = 0x2BADB002;
     public const uint HeaderMagic = 0x1BADB002;
 
-    public static byte[] Build(ulong at, string commandLine, IReadOnlyList<(ulong Start, ulong End, string Name)> modules,
-        IReadOnlyList<MemoryMapEntry> memoryMap, ulong memorySize)
+    public static byte[] Build(ulong at, string commandLine, (ulong Start, ulong End, string Name)[] modules,
+        MemoryMapEntry[] memoryMap, ulong memorySize)
     {
         var b = new BootInfoBuilder();
         const uint flags = 1 << 0 | 1 << 2 | 1 << 3 | 1 << 6;
@@ -17,7 +17,7 @@ public static class Multiboot1Info
         b.U32((uint)((memorySize - 0x100000) / 1024));
         b.U32(0xFFFFFFFF);        // boot device: none
         b.U32(0);                 // cmdline (patched, offset 16)
-        b.U32((uint)modules.Count);
+        b.U32((uint)modules.Length);
         b.U32(0);                 // mods_addr (patched, offset 24)
         for (int i = 0; i < 4; i++) b.U32(0);
         b.U32(0);                 // mmap_length (patched, offset 44)
@@ -29,7 +29,7 @@ public static class Multiboot1Info
         int mmapEnd = b.Length;
         int cmd = b.Length;
         b.CString(commandLine);
-        for (int i = 0; i < modules.Count; i++)
+        for (int i = 0; i < modules.Length; i++)
         {
             int name = b.Length;
             b.CString(modules[i].Name);

@@ -23,7 +23,7 @@ public static class CrashReport
         for (int i = 0; i < 16; i += 4)
         {
             sb.Append(' ');
-            for (int j = i; j < i + 4; j++) sb.Append($" {names[j],-3} {cpu.Gpr[j]:x16}");
+            for (int j = i; j < i + 4; j++) sb.Append($" {names[j],-3} {cpu.ReadGpr(j):x16}");
             sb.AppendLine();
         }
         sb.AppendLine($"  CS {cpu.Segments[Processor.CS].Selector:x4}  SS {cpu.Segments[Processor.SS].Selector:x4}  TR {cpu.Tr.Selector:x4}  GDTR {cpu.Gdtr.Base:x}/{cpu.Gdtr.Limit:x}  IDTR {cpu.Idtr.Base:x}/{cpu.Idtr.Limit:x}");

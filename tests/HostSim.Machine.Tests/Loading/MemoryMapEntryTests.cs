@@ -25,7 +25,7 @@ public sealed class MemoryMapEntryTests
     public void Entries_are_sorted_disjoint_and_usable_ram_ends_at_the_memory_size(ulong size)
     {
         var map = MemoryMapEntry.PcLayout(size);
-        for (int i = 1; i < map.Count; i++) Assert.True(map[i - 1].Base + map[i - 1].Length <= map[i].Base);
+        for (int i = 1; i < map.Length; i++) Assert.True(map[i - 1].Base + map[i - 1].Length <= map[i].Base);
         Assert.Equal(size, map[^1].Base + map[^1].Length);
         Assert.Equal(MemoryMapEntry.Usable, map[^1].Type);
         Assert.Equal(1u, MemoryMapEntry.Usable);                        // E820 type numbers
