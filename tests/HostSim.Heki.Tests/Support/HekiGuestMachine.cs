@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using HekiGuest.HostSim.Cpu;
 using HekiGuest.HostSim.Machine.Execution;
+using HekiGuest.Tests.Shared;
 using Iced.Intel;
 using Processor = HekiGuest.HostSim.Cpu.Cpu;
 
@@ -29,7 +29,8 @@ internal sealed class HekiGuestMachine : IDisposable
     public const ulong Data = 0x100000, RangeArray = 0x1F0000;
     public const ulong UserCode = 0x200000, UserData = 0x280000, UserStackTop = 0x3F0000;
     public const ulong AliasBase = 0x400000;
-    public const ushort KernelCs = 0x08, KernelDs = 0x10, UserDs = 0x1B, UserCs = 0x23, TssSelector = 0x30;
+    public const ushort KernelCs = FlatLongModeGuest.KernelCs, KernelDs = FlatLongModeGuest.KernelDs, UserDs = FlatLongModeGuest.UserDs,
+        UserCs = FlatLongModeGuest.UserCs, TssSelector = FlatLongModeGuest.TssSelector;
 
     public HekiGuestMachine(HekiHostOptions? options = null, bool nxe = true)
     {
@@ -39,26 +40,8 @@ internal sealed class HekiGuestMachine : IDisposable
         WriteU64(Pd + 0, 0x0000_0000 | 0x83);          // present, writable, 2 MiB, supervisor
         WriteU64(Pd + 8, 0x0020_0000 | 0x87);          // present, writable, 2 MiB, user
         WriteU64(Pd + 16, AliasPt | 7);                // 4 KiB pages for aliases
-        WriteU64(Gdt + 0x08, 0x00AF_9A00_0000_FFFFUL);
-        WriteU64(Gdt + 0x10, 0x00CF_9200_0000_FFFFUL);
-        WriteU64(Gdt + 0x18, 0x00CF_F200_0000_FFFFUL);
-        WriteU64(Gdt + 0x20, 0x00AF_FA00_0000_FFFFUL);
-        WriteU64(Gdt + 0x30, 0x67UL | ((Tss & 0xFF_FFFF) << 16) | (0x89UL << 40) | (((Tss >> 24) & 0xFF) << 56));
-        WriteU64(Gdt + 0x38, Tss >> 32);
-        WriteU64(Tss + 4, Rsp0);
-        WriteU64(Tss + 36, Ist1);
-
-        var cpu = Vm.Cpu;
-        cpu.EnterFlatLongMode(KernelCs, KernelDs);
-        if (nxe) cpu.Efer |= 0x800;
-        cpu.Cr3 = Pml4;
-        cpu.Gdtr = new DescriptorTableRegister { Base = Gdt, Limit = 0x3F };
-        cpu.Idtr = new DescriptorTableRegister { Base = Idt, Limit = 0xFFF };
-        cpu.Tr = new SegmentRegister { Selector = TssSelector, Base = Tss, Limit = 0x67, Attributes = 0x8B };
-        cpu.Rflags = 0x202;
-        cpu.Gpr[Processor.RSP] = StackTop;
-        cpu.Rip = Code;
-        cpu.FlushTlb();
+        FlatLongModeGuest.Enter(Vm, Pml4, Gdt, Tss, Idt, Rsp0, Ist1, StackTop, Code);
+        if (nxe) Vm.Cpu.Efer |= 0x800;
 
         Options = (options ?? new HekiHostOptions()) with { Events = Events };
         Host = new HekiHost(Vm, Options);
@@ -74,16 +57,7 @@ internal sealed class HekiGuestMachine : IDisposable
     public static ulong Handler(int vector) => HandlerBase + (ulong)vector * 16;
 
     /// <summary>Assembles 64-bit code at <paramref name="at"/>; returns the address after it.</summary>
-    public ulong Emit(ulong at, Action<Assembler> body, int bitness = 64)
-    {
-        var a = new Assembler(bitness);
-        body(a);
-        using var stream = new MemoryStream();
-        a.Assemble(new StreamCodeWriter(stream), at);
-        stream.ToArray().CopyTo(Vm.Memory.Slice(at, (int)stream.Length));
-        Cpu.FlushDecodeCache();
-        return at + (ulong)stream.Length;
-    }
+    public ulong Emit(ulong at, Action<Assembler> body, int bitness = 64) => FlatLongModeGuest.Emit(Vm, at, body, bitness);
 
     /// <summary>
     /// Emits <paramref name="body"/> at <paramref name="at"/> and runs it from there until RIP
@@ -224,9 +198,9 @@ internal sealed class HekiGuestMachine : IDisposable
         }
     }
 
-    public ulong ReadU64(ulong physical) => BinaryPrimitives.ReadUInt64LittleEndian(Vm.Memory.Slice(physical, 8));
+    public ulong ReadU64(ulong physical) => FlatLongModeGuest.ReadU64(Vm, physical);
 
-    public void WriteU64(ulong physical, ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(Vm.Memory.Slice(physical, 8), value);
+    public void WriteU64(ulong physical, ulong value) => FlatLongModeGuest.WriteU64(Vm, physical, value);
 
     /// <summary>The words at RSP, lowest address first (an exception frame after delivery).</summary>
     public ulong[] Frame(int words) => Enumerable.Range(0, words).Select(i => ReadU64(Cpu.Gpr[Processor.RSP] + (ulong)i * 8)).ToArray();

@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using HekiGuest.HostSim.Cpu;
 using HekiGuest.HostSim.Machine.Execution;
+using HekiGuest.Tests.Shared;
 using Iced.Intel;
 using Processor = HekiGuest.HostSim.Cpu.Cpu;
 
@@ -18,7 +18,8 @@ internal sealed class LongModeGuest : IDisposable
     public const ulong Gdt = 0x10000, Tss = 0x11000, Idt = 0x12000;
     public const ulong Code = 0x30000, HandlerBase = 0x40000;
     public const ulong StackTop = 0x70000, Rsp0 = 0x80000, Ist1 = 0x90000;
-    public const ushort KernelCs = 0x08, KernelDs = 0x10, UserDs = 0x1B, UserCs = 0x23, TssSelector = 0x30;
+    public const ushort KernelCs = FlatLongModeGuest.KernelCs, KernelDs = FlatLongModeGuest.KernelDs, UserDs = FlatLongModeGuest.UserDs,
+        UserCs = FlatLongModeGuest.UserCs, TssSelector = FlatLongModeGuest.TssSelector;
     public const byte InterruptGate = 0xE, TrapGate = 0xF;
 
     public LongModeGuest(ulong memory = 4 << 20)
@@ -27,25 +28,7 @@ internal sealed class LongModeGuest : IDisposable
         WriteU64(Pml4, Pdpt | 7);
         WriteU64(Pdpt, Pd | 7);
         for (ulong i = 0; i < memory >> 21; i++) WriteU64(Pd + i * 8, (i << 21) | 0x87);
-        WriteU64(Gdt + 0x08, 0x00AF_9A00_0000_FFFFUL);
-        WriteU64(Gdt + 0x10, 0x00CF_9200_0000_FFFFUL);
-        WriteU64(Gdt + 0x18, 0x00CF_F200_0000_FFFFUL);
-        WriteU64(Gdt + 0x20, 0x00AF_FA00_0000_FFFFUL);
-        WriteU64(Gdt + 0x30, 0x67UL | ((Tss & 0xFF_FFFF) << 16) | (0x89UL << 40) | (((Tss >> 24) & 0xFF) << 56));
-        WriteU64(Gdt + 0x38, Tss >> 32);
-        WriteU64(Tss + 4, Rsp0);
-        WriteU64(Tss + 36, Ist1);
-
-        var cpu = Vm.Cpu;
-        cpu.EnterFlatLongMode(KernelCs, KernelDs);
-        cpu.Cr3 = Pml4;
-        cpu.Gdtr = new DescriptorTableRegister { Base = Gdt, Limit = 0x3F };
-        cpu.Idtr = new DescriptorTableRegister { Base = Idt, Limit = 0xFFF };
-        cpu.Tr = new SegmentRegister { Selector = TssSelector, Base = Tss, Limit = 0x67, Attributes = 0x8B };
-        cpu.Rflags = 0x202;
-        cpu.Gpr[Processor.RSP] = StackTop;
-        cpu.Rip = Code;
-        cpu.FlushTlb();
+        FlatLongModeGuest.Enter(Vm, Pml4, Gdt, Tss, Idt, Rsp0, Ist1, StackTop, Code);
     }
 
     public VirtualMachine Vm { get; }
@@ -65,15 +48,7 @@ internal sealed class LongModeGuest : IDisposable
     }
 
     /// <summary>Assembles 64-bit code at <paramref name="at"/>.</summary>
-    public void Emit(ulong at, Action<Assembler> body)
-    {
-        var a = new Assembler(64);
-        body(a);
-        using var stream = new MemoryStream();
-        a.Assemble(new StreamCodeWriter(stream), at);
-        stream.ToArray().CopyTo(Vm.Memory.Slice(at, (int)stream.Length));
-        Cpu.FlushDecodeCache();
-    }
+    public void Emit(ulong at, Action<Assembler> body) => FlatLongModeGuest.Emit(Vm, at, body);
 
     /// <summary>Each handler reports its vector through debug-exit: exit code (vector &lt;&lt; 1) | 1.</summary>
     public void HandlersExitWithTheirVector()
@@ -102,9 +77,9 @@ internal sealed class LongModeGuest : IDisposable
         return pending;
     }
 
-    public ulong ReadU64(ulong physical) => BinaryPrimitives.ReadUInt64LittleEndian(Vm.Memory.Slice(physical, 8));
+    public ulong ReadU64(ulong physical) => FlatLongModeGuest.ReadU64(Vm, physical);
 
-    public void WriteU64(ulong physical, ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(Vm.Memory.Slice(physical, 8), value);
+    public void WriteU64(ulong physical, ulong value) => FlatLongModeGuest.WriteU64(Vm, physical, value);
 
     /// <summary>The words at RSP after delivery, lowest address first.</summary>
     public ulong[] Frame(int words) => Enumerable.Range(0, words).Select(i => ReadU64(Cpu.Gpr[Processor.RSP] + (ulong)i * 8)).ToArray();
