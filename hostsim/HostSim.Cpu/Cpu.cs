@@ -45,19 +45,23 @@ public sealed unsafe partial class Cpu
     public DescriptorTableRegister Gdtr;
     public DescriptorTableRegister Idtr;
 
-    public ulong Cr0 = 0x60000010;
+    // Power-on values (SDM vol. 3, table 10-1), shared by the field initialisers and Reset().
+    private const ulong PowerOnCr0 = 0x60000010, PowerOnPat = 0x0007040600070406, PowerOnApicBase = 0xFEE00900;
+    private static readonly ulong[] PowerOnDr = [0, 0, 0, 0, 0xFFFF0FF0, 0x400, 0xFFFF0FF0, 0x400];
+
+    public ulong Cr0 = PowerOnCr0;
     public ulong Cr2;
     public ulong Cr3;
     public ulong Cr4;
     public ulong Cr8;
     public ulong Efer;
     public ulong Xcr0 = 1;
-    public readonly ulong[] Dr = [0, 0, 0, 0, 0xFFFF0FF0, 0x400, 0xFFFF0FF0, 0x400];
+    public readonly ulong[] Dr = (ulong[])PowerOnDr.Clone();
     public ulong KernelGsBase;
     public ulong Star, Lstar, Cstar, Sfmask;
-    public ulong Pat = 0x0007040600070406;
+    public ulong Pat = PowerOnPat;
     public ulong TscOffset;
-    public ulong ApicBase = 0xFEE00900;
+    public ulong ApicBase = PowerOnApicBase;
 
     /// <summary>Current privilege level.</summary>
     public int Cpl { get; private set; }
@@ -177,15 +181,14 @@ public sealed unsafe partial class Cpu
         Ldtr = default;
         Gdtr = default;
         Idtr = new DescriptorTableRegister { Base = 0, Limit = 0xFFFF };
-        Cr0 = 0x60000010;
+        Cr0 = PowerOnCr0;
         Cr2 = Cr3 = Cr4 = Cr8 = 0;
         Efer = 0;
         Xcr0 = 1;
-        ulong[] dr = [0, 0, 0, 0, 0xFFFF0FF0, 0x400, 0xFFFF0FF0, 0x400];
-        dr.CopyTo(Dr, 0);
+        PowerOnDr.CopyTo(Dr, 0);
         KernelGsBase = Star = Lstar = Cstar = Sfmask = 0;
-        Pat = 0x0007040600070406;
-        ApicBase = 0xFEE00900;
+        Pat = PowerOnPat;
+        ApicBase = PowerOnApicBase;
         TscAux = 0;
         PendingException = null;
         InterruptShadow = false;

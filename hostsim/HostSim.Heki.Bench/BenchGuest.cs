@@ -1,15 +1,15 @@
-using System.Buffers.Binary;
-using HekiGuest.HostSim.Cpu;
 using HekiGuest.HostSim.Heki;
 using HekiGuest.HostSim.Machine.Execution;
+using HekiGuest.Tests.Shared;
 using Iced.Intel;
 using Processor = HekiGuest.HostSim.Cpu.Cpu;
 
 namespace HekiGuest.HostSim.Heki.Bench;
 
 /// <summary>
-/// A 16 MiB VM put in 64-bit mode by hand (identity-mapped 2 MiB pages, GDT, TSS, IDT with a #GP
-/// handler that skips the faulting 3-byte MOV CR instruction), with the HekiGuest host installed.
+/// A 16 MiB VM put in 64-bit mode by hand (identity-mapped 2 MiB pages; GDT, TSS and CPU state
+/// from the tests' shared long-mode setup; an IDT with a #GP handler that skips the faulting
+/// 3-byte MOV CR instruction), with the HekiGuest host installed.
 /// The measured code runs at <see cref="Code"/> and leaves through debug-exit.
 /// </summary>
 internal sealed class BenchGuest : IDisposable
@@ -25,24 +25,15 @@ internal sealed class BenchGuest : IDisposable
         Write(Pml4, Pdpt | 3);
         Write(Pdpt, Pd | 3);
         for (ulong i = 0; i < Memory >> 21; i++) Write(Pd + i * 8, (i << 21) | 0x83);
-        Write(Gdt + 0x08, 0x00AF_9A00_0000_FFFFUL);
-        Write(Gdt + 0x10, 0x00CF_9200_0000_FFFFUL);
-        ulong gate = (GpHandler & 0xFFFF) | (0x08UL << 16) | (0x8EUL << 40) | (((GpHandler >> 16) & 0xFFFF) << 48);
+        ulong gate = (GpHandler & 0xFFFF) | ((ulong)FlatLongModeGuest.KernelCs << 16) | (0x8EUL << 40) | (((GpHandler >> 16) & 0xFFFF) << 48);
         Write(Idt + 13 * 16, gate);
-        Emit(GpHandler, a =>
+        FlatLongModeGuest.Emit(Vm, GpHandler, a =>
         {
             a.add(AssemblerRegisters.rsp, 8);                                     // error code
             a.add(AssemblerRegisters.__qword_ptr[AssemblerRegisters.rsp], 3);     // skip MOV CRn, reg
             a.iretq();
         });
-        var cpu = Vm.Cpu;
-        cpu.EnterFlatLongMode();
-        cpu.Cr3 = Pml4;
-        cpu.Cr4 |= 0x200;   // keep OSFXSR as the real kernel does
-        cpu.Gdtr = new DescriptorTableRegister { Base = Gdt, Limit = 0x3F };
-        cpu.Idtr = new DescriptorTableRegister { Base = Idt, Limit = 0xFFF };
-        cpu.Tr = new SegmentRegister { Selector = 0x30, Base = Tss, Limit = 0x67, Attributes = 0x8B };
-        cpu.FlushTlb();
+        FlatLongModeGuest.Enter(Vm, Pml4, Gdt, Tss, Idt, rsp0: StackTop, ist1: StackTop, StackTop, Code);
     }
 
     public VirtualMachine Vm { get; }
@@ -52,7 +43,7 @@ internal sealed class BenchGuest : IDisposable
     /// RIP/RSP, runs it and returns the outcome.</summary>
     public MachineOutcome Run(Action<Assembler> body)
     {
-        Emit(Code, a =>
+        FlatLongModeGuest.Emit(Vm, Code, a =>
         {
             body(a);
             a.mov(AssemblerRegisters.al, 0);
@@ -61,24 +52,14 @@ internal sealed class BenchGuest : IDisposable
         });
         Vm.DebugExit.Reset();
         Vm.Cpu.Rip = Code;
-        Vm.Cpu.Gpr[Processor.RSP] = StackTop;
+        Vm.Cpu.WriteGpr(Processor.RSP, StackTop);
         var outcome = Vm.Run(new RunLimits(TimeSpan.FromMinutes(1), null));
         if (outcome.Kind != MachineStopKind.GuestExit)
             throw new InvalidOperationException($"bench guest stopped: {outcome.Summary} at 0x{Vm.Cpu.Rip:x}");
         return outcome;
     }
 
-    private void Emit(ulong at, Action<Assembler> body)
-    {
-        var a = new Assembler(64);
-        body(a);
-        using var stream = new MemoryStream();
-        a.Assemble(new StreamCodeWriter(stream), at);
-        stream.ToArray().CopyTo(Vm.Memory.Slice(at, (int)stream.Length));
-        Vm.Cpu.FlushDecodeCache();
-    }
-
-    private void Write(ulong at, ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(Vm.Memory.Slice(at, 8), value);
+    private void Write(ulong at, ulong value) => FlatLongModeGuest.WriteU64(Vm, at, value);
 
     public void Dispose() => Vm.Dispose();
 }

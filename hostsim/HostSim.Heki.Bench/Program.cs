@@ -12,7 +12,7 @@ const int Iterations = 200_000;
 const int Runs = 7;
 ulong version = HekiHypercall.DefaultBase + HekiHypercall.Version;
 ulong lockCrVersion = HekiHypercall.DefaultBase + HekiHypercall.LockCr;
-const ulong Cr4Base = 0x620 | 0x200;                 // PAE | OSFXSR | OSXMMEXCPT as the bench guest runs
+const ulong Cr4Base = 0x620;                         // PAE | OSFXSR | OSXMMEXCPT as the bench guest runs
 const ulong Cr4Pinned = Cr4Base | HekiCrBits.Cr4Smep | HekiCrBits.Cr4Umip;
 
 Console.WriteLine($"machine: {Environment.ProcessorCount} CPUs, {Environment.OSVersion}, .NET {Environment.Version}");

@@ -102,15 +102,14 @@ public sealed class HekiHost
 
     private void ApplyHostPins()
     {
-        if (_options.PrePinCr0 != 0)
-        {
-            Pins.HostSet(0, high: true, Pins.Cr0PinnedHigh | _options.PrePinCr0);
-            Configured(PinEvent(ConfigureSource.Host, 0, 0));
-        }
-        if (_options.PrePinCr4 != 0)
-        {
-            Pins.HostSet(4, high: true, Pins.Cr4PinnedHigh | _options.PrePinCr4);
-            Configured(PinEvent(ConfigureSource.Host, 4, 0));
-        }
+        ApplyHostPin(0, _options.PrePinCr0);
+        ApplyHostPin(4, _options.PrePinCr4);
+    }
+
+    private void ApplyHostPin(int cr, ulong mask)
+    {
+        if (mask == 0) return;
+        Pins.HostSet(cr, high: true, Pins.PinnedHigh(cr) | mask);
+        Configured(PinEvent(ConfigureSource.Host, cr, 0));
     }
 }

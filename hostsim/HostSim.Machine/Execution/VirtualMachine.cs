@@ -117,6 +117,11 @@ public sealed class VirtualMachine : IDisposable
         return done;
     }
 
+    /// <summary>The instruction bytes at <paramref name="rip"/> (CS-relative outside 64-bit mode),
+    /// read like <see cref="PeekLinear"/>; returns how many could be read.</summary>
+    public int PeekCode(ulong rip, Span<byte> destination) =>
+        PeekLinear(rip + (Cpu.Bitness == 64 ? 0 : Cpu.Segments[Processor.CS].Base), destination);
+
     public MachineOutcome Run(RunLimits limits)
     {
         var clock = Stopwatch.StartNew();
@@ -166,7 +171,7 @@ public sealed class VirtualMachine : IDisposable
         for (long i = 0; i < batch; i++)
         {
             ulong rip = Cpu.Rip;
-            int n = PeekLinear(rip + (Cpu.Bitness == 64 ? 0 : Cpu.Segments[Processor.CS].Base), bytes);
+            int n = PeekCode(rip, bytes);
             Trace!.Instruction(Cpu.InstructionsRetired, rip, Cpu.Cpl, Cpu.Bitness, bytes[..n]);
             var r = Cpu.Step();
             if (r != StopReason.InstructionLimit || DebugExit.Value is not null || _hostStop is not null) return r;

@@ -44,19 +44,7 @@ public sealed class PagingTranslator : IAddressTranslator
     public bool TryTranslate(ulong linear, AccessKind kind, int size, int cpl, out ulong physical, out GuestFault fault)
     {
         var cpu = _cpu ?? throw new InvalidOperationException("translator not attached to a CPU");
-        fault = default;
-        // In long mode a non-canonical linear address is a #GP(0) before any page walk.
-        if ((cpu.Efer & 0x400) != 0 && (ulong)((long)(linear << 16) >> 16) != linear)
-        {
-            physical = 0;
-            fault = GuestFault.GP(0);
-            return false;
-        }
-        if ((cpu.Cr0 & 0x8000_0000) == 0)
-        {
-            physical = linear & 0xFFFF_FFFF;
-        }
-        else if (!Walk(cpu, linear, kind, cpl, out physical, out fault, updateAccessed: true))
+        if (!Locate(cpu, linear, kind, cpl, updateAccessed: true, out physical, out fault))
         {
             return false;
         }
@@ -80,11 +68,27 @@ public sealed class PagingTranslator : IAddressTranslator
     public bool TryPeek(ulong linear, out ulong physical)
     {
         var cpu = _cpu ?? throw new InvalidOperationException("translator not attached to a CPU");
+        return Locate(cpu, linear, AccessKind.Read, 0, updateAccessed: false, out physical, out _) && physical < _memory.Size;
+    }
+
+    /// <summary>Linear to physical as the guest's paging says: the canonical-address check in long
+    /// mode, identity with paging off, else the page walk.</summary>
+    private bool Locate(Cpu.Cpu cpu, ulong linear, AccessKind kind, int cpl, bool updateAccessed, out ulong physical, out GuestFault fault)
+    {
+        fault = default;
         physical = 0;
-        if ((cpu.Efer & 0x400) != 0 && (ulong)((long)(linear << 16) >> 16) != linear) return false;
-        if ((cpu.Cr0 & 0x8000_0000) == 0) physical = linear & 0xFFFF_FFFF;
-        else if (!Walk(cpu, linear, AccessKind.Read, 0, out physical, out _, updateAccessed: false)) return false;
-        return physical < _memory.Size;
+        // In long mode a non-canonical linear address is a #GP(0) before any page walk.
+        if ((cpu.Efer & 0x400) != 0 && (ulong)((long)(linear << 16) >> 16) != linear)
+        {
+            fault = GuestFault.GP(0);
+            return false;
+        }
+        if ((cpu.Cr0 & 0x8000_0000) == 0)
+        {
+            physical = linear & 0xFFFF_FFFF;
+            return true;
+        }
+        return Walk(cpu, linear, kind, cpl, out physical, out fault, updateAccessed);
     }
 
     private unsafe ulong ReadEntry(ulong address) => *(ulong*)(_memory.Base + address);

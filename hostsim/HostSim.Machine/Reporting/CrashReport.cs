@@ -51,7 +51,7 @@ public static class CrashReport
     {
         var cpu = vm.Cpu;
         Span<byte> bytes = stackalloc byte[15];
-        int n = vm.PeekLinear(rip + (cpu.Bitness == 64 ? 0 : cpu.Segments[Processor.CS].Base), bytes);
+        int n = vm.PeekCode(rip, bytes);
         if (n == 0) return $"{rip:x16}  (unreadable)";
         var decoder = Iced.Intel.Decoder.Create(cpu.Bitness == 16 ? 16 : cpu.Bitness, new ByteArrayCodeReader(bytes[..n].ToArray()), rip);
         decoder.Decode(out var insn);
