@@ -53,6 +53,7 @@ public sealed class JsonEventWriter(Stream stream) : IHekiEventSink, IDisposable
         if (e.Gpa is { } gpa) _json.WriteString("gpa", Hex(gpa));
         if (e.Gva is { } gva) _json.WriteString("gva", Hex(gva));
         if (e.Access is { } access) _json.WriteString("access", GuestAccess.Name(access));
+        if (e.Cause is { } cause) _json.WriteString("cause", DenialCauses.Name(cause));
         if (e.Hypercall is { } nr) _json.WriteString("hypercall", Hex(nr));
         if (e.Error is { } error) _json.WriteNumber("error", error);
         _json.WriteEndObject();

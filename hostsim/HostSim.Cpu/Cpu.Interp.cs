@@ -161,17 +161,22 @@ public sealed unsafe partial class Cpu
 
     /// <summary>op m, (r | imm), any size: the store happens before the flags change (a faulting store commits nothing).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AluM<T>(ref Uop u, ulong next) where T : struct, IFastAlu
+    private bool AluM<T>(ref Uop u, ulong next) where T : struct, IFastAlu
     {
         int size = u.Size;
         ulong la = FastEa(ref u, next);
         ulong b = u.SrcReg ? Reg(u.R1) & Mask(size) : u.Imm;
-        ulong r = T.Compute(Read(la, size), b, size, out ulong f);
-        if (T.Writes)
+        if (!TryRead(la, size, out ulong a))
         {
-            Write(la, size, r);
+            return false;
+        }
+        ulong r = T.Compute(a, b, size, out ulong f);
+        if (T.Writes && !TryWrite(la, size, r))
+        {
+            return false;
         }
         Rflags = (Rflags & ~Flag.Arith) | f;
+        return true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -202,13 +207,21 @@ public sealed unsafe partial class Cpu
         return r;
     }
 
-    private void IncDecMem(ref Uop u, ulong next, bool inc)
+    private bool IncDecMem(ref Uop u, ulong next, bool inc)
     {
         int size = u.Size;
         ulong la = FastEa(ref u, next);
-        ulong r = IncDecValue(Read(la, size), size, inc, out ulong f);
-        Write(la, size, r);
+        if (!TryRead(la, size, out ulong a))
+        {
+            return false;
+        }
+        ulong r = IncDecValue(a, size, inc, out ulong f);
+        if (!TryWrite(la, size, r))
+        {
+            return false;
+        }
         Rflags = (Rflags & ~(Flag.Arith & ~Flag.CF)) | f;
+        return true;
     }
 
     /// <summary>Shift/rotate of a 32/64-bit register (same results and flags as <see cref="Shift"/>).</summary>
@@ -315,6 +328,14 @@ public sealed unsafe partial class Cpu
             {
                 return Leave(StopReason.Breakpoint, rip, pos);
             }
+            if (--_deadlineCountdown == 0)
+            {
+                _deadlineCountdown = DeadlineCheckBlocks;
+                if (Deadline != long.MaxValue && System.Diagnostics.Stopwatch.GetTimestamp() >= Deadline)
+                {
+                    return Leave(StopReason.Deadline, rip, pos);
+                }
+            }
             ref JumpCacheEntry e = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_jumpCache), (int)(rip ^ (rip >> 12)) & JumpCacheMask);
             Block? b = e.Block;
             if (e.Rip != rip || e.Gen != _codeGen || !b!.Valid)
@@ -349,6 +370,7 @@ public sealed unsafe partial class Cpu
             }
             _posEnd = end;
             ref Uop u = ref MemoryMarshal.GetArrayDataReference(b.Ops);
+            ulong v;
             while (true)
             {
                 // this instruction has started: its ring entry and position are what hooks and
@@ -367,15 +389,16 @@ public sealed unsafe partial class Cpu
                         Reg(u.R0) = u.Imm;
                         break;
                     case UopKind.MovRM:
-                        Reg(u.R0) = Read(FastEa(ref u, rip), u.Size);
+                        if (!TryRead(FastEa(ref u, rip), u.Size, out v)) goto faulted;
+                        Reg(u.R0) = v;
                         if (_exit) goto leaveBlock;
                         break;
                     case UopKind.MovMR:
-                        Write(FastEa(ref u, rip), u.Size, Reg(u.R1));
+                        if (!TryWrite(FastEa(ref u, rip), u.Size, Reg(u.R1))) goto faulted;
                         if (_exit) goto leaveBlock;
                         break;
                     case UopKind.MovMI:
-                        Write(FastEa(ref u, rip), u.Size, u.Imm);
+                        if (!TryWrite(FastEa(ref u, rip), u.Size, u.Imm)) goto faulted;
                         if (_exit) goto leaveBlock;
                         break;
                     case UopKind.Lea:
@@ -385,7 +408,8 @@ public sealed unsafe partial class Cpu
                         Reg(u.R0) = Reg(u.R1) & Mask(u.Size1);
                         break;
                     case UopKind.MovzxRM:
-                        Reg(u.R0) = Read(FastEa(ref u, rip), u.Size1);
+                        if (!TryRead(FastEa(ref u, rip), u.Size1, out v)) goto faulted;
+                        Reg(u.R0) = v;
                         if (_exit) goto leaveBlock;
                         break;
                     case UopKind.MovsxRR:
@@ -397,42 +421,42 @@ public sealed unsafe partial class Cpu
                     case UopKind.MovsxRM:
                         {
                             int sx = 64 - u.Size1 * 8;
-                            ulong v = Read(FastEa(ref u, rip), u.Size1);
+                            if (!TryRead(FastEa(ref u, rip), u.Size1, out v)) goto faulted;
                             Reg(u.R0) = (ulong)((long)(v << sx) >> sx) & WideMask(u.Size);
                             if (_exit) goto leaveBlock;
                             break;
                         }
                     case UopKind.AddRR: AluR<FAdd>(ref Reg(u.R0), Reg(u.R1) & WideMask(u.Size), u.Size); break;
                     case UopKind.AddRI: AluR<FAdd>(ref Reg(u.R0), u.Imm, u.Size); break;
-                    case UopKind.AddRM: AluR<FAdd>(ref Reg(u.R0), Read(FastEa(ref u, rip), u.Size), u.Size); if (_exit) goto leaveBlock; break;
-                    case UopKind.AddM: AluM<FAdd>(ref u, rip); if (_exit) goto leaveBlock; break;
+                    case UopKind.AddRM: if (!TryRead(FastEa(ref u, rip), u.Size, out v)) goto faulted; AluR<FAdd>(ref Reg(u.R0), v, u.Size); if (_exit) goto leaveBlock; break;
+                    case UopKind.AddM: if (!AluM<FAdd>(ref u, rip)) goto faulted; if (_exit) goto leaveBlock; break;
                     case UopKind.OrRR: AluR<FOr>(ref Reg(u.R0), Reg(u.R1) & WideMask(u.Size), u.Size); break;
                     case UopKind.OrRI: AluR<FOr>(ref Reg(u.R0), u.Imm, u.Size); break;
-                    case UopKind.OrRM: AluR<FOr>(ref Reg(u.R0), Read(FastEa(ref u, rip), u.Size), u.Size); if (_exit) goto leaveBlock; break;
-                    case UopKind.OrM: AluM<FOr>(ref u, rip); if (_exit) goto leaveBlock; break;
+                    case UopKind.OrRM: if (!TryRead(FastEa(ref u, rip), u.Size, out v)) goto faulted; AluR<FOr>(ref Reg(u.R0), v, u.Size); if (_exit) goto leaveBlock; break;
+                    case UopKind.OrM: if (!AluM<FOr>(ref u, rip)) goto faulted; if (_exit) goto leaveBlock; break;
                     case UopKind.AndRR: AluR<FAnd>(ref Reg(u.R0), Reg(u.R1) & WideMask(u.Size), u.Size); break;
                     case UopKind.AndRI: AluR<FAnd>(ref Reg(u.R0), u.Imm, u.Size); break;
-                    case UopKind.AndRM: AluR<FAnd>(ref Reg(u.R0), Read(FastEa(ref u, rip), u.Size), u.Size); if (_exit) goto leaveBlock; break;
-                    case UopKind.AndM: AluM<FAnd>(ref u, rip); if (_exit) goto leaveBlock; break;
+                    case UopKind.AndRM: if (!TryRead(FastEa(ref u, rip), u.Size, out v)) goto faulted; AluR<FAnd>(ref Reg(u.R0), v, u.Size); if (_exit) goto leaveBlock; break;
+                    case UopKind.AndM: if (!AluM<FAnd>(ref u, rip)) goto faulted; if (_exit) goto leaveBlock; break;
                     case UopKind.SubRR: AluR<FSub>(ref Reg(u.R0), Reg(u.R1) & WideMask(u.Size), u.Size); break;
                     case UopKind.SubRI: AluR<FSub>(ref Reg(u.R0), u.Imm, u.Size); break;
-                    case UopKind.SubRM: AluR<FSub>(ref Reg(u.R0), Read(FastEa(ref u, rip), u.Size), u.Size); if (_exit) goto leaveBlock; break;
-                    case UopKind.SubM: AluM<FSub>(ref u, rip); if (_exit) goto leaveBlock; break;
+                    case UopKind.SubRM: if (!TryRead(FastEa(ref u, rip), u.Size, out v)) goto faulted; AluR<FSub>(ref Reg(u.R0), v, u.Size); if (_exit) goto leaveBlock; break;
+                    case UopKind.SubM: if (!AluM<FSub>(ref u, rip)) goto faulted; if (_exit) goto leaveBlock; break;
                     case UopKind.XorRR: AluR<FXor>(ref Reg(u.R0), Reg(u.R1) & WideMask(u.Size), u.Size); break;
                     case UopKind.XorRI: AluR<FXor>(ref Reg(u.R0), u.Imm, u.Size); break;
-                    case UopKind.XorRM: AluR<FXor>(ref Reg(u.R0), Read(FastEa(ref u, rip), u.Size), u.Size); if (_exit) goto leaveBlock; break;
-                    case UopKind.XorM: AluM<FXor>(ref u, rip); if (_exit) goto leaveBlock; break;
+                    case UopKind.XorRM: if (!TryRead(FastEa(ref u, rip), u.Size, out v)) goto faulted; AluR<FXor>(ref Reg(u.R0), v, u.Size); if (_exit) goto leaveBlock; break;
+                    case UopKind.XorM: if (!AluM<FXor>(ref u, rip)) goto faulted; if (_exit) goto leaveBlock; break;
                     case UopKind.CmpRR: AluR<FCmp>(ref Reg(u.R0), Reg(u.R1) & WideMask(u.Size), u.Size); break;
                     case UopKind.CmpRI: AluR<FCmp>(ref Reg(u.R0), u.Imm, u.Size); break;
-                    case UopKind.CmpRM: AluR<FCmp>(ref Reg(u.R0), Read(FastEa(ref u, rip), u.Size), u.Size); if (_exit) goto leaveBlock; break;
-                    case UopKind.CmpM: AluM<FCmp>(ref u, rip); if (_exit) goto leaveBlock; break;
+                    case UopKind.CmpRM: if (!TryRead(FastEa(ref u, rip), u.Size, out v)) goto faulted; AluR<FCmp>(ref Reg(u.R0), v, u.Size); if (_exit) goto leaveBlock; break;
+                    case UopKind.CmpM: if (!AluM<FCmp>(ref u, rip)) goto faulted; if (_exit) goto leaveBlock; break;
                     case UopKind.TestRR: AluR<FTest>(ref Reg(u.R0), Reg(u.R1) & WideMask(u.Size), u.Size); break;
                     case UopKind.TestRI: AluR<FTest>(ref Reg(u.R0), u.Imm, u.Size); break;
-                    case UopKind.TestM: AluM<FTest>(ref u, rip); if (_exit) goto leaveBlock; break;
+                    case UopKind.TestM: if (!AluM<FTest>(ref u, rip)) goto faulted; if (_exit) goto leaveBlock; break;
                     case UopKind.IncR: IncDecFast(ref Reg(u.R0), u.Size, true); break;
                     case UopKind.DecR: IncDecFast(ref Reg(u.R0), u.Size, false); break;
-                    case UopKind.IncM: IncDecMem(ref u, rip, true); if (_exit) goto leaveBlock; break;
-                    case UopKind.DecM: IncDecMem(ref u, rip, false); if (_exit) goto leaveBlock; break;
+                    case UopKind.IncM: if (!IncDecMem(ref u, rip, true)) goto faulted; if (_exit) goto leaveBlock; break;
+                    case UopKind.DecM: if (!IncDecMem(ref u, rip, false)) goto faulted; if (_exit) goto leaveBlock; break;
                     case UopKind.ShlR: ShiftReg(ref u, UopKind.ShlR); break;
                     case UopKind.ShrR: ShiftReg(ref u, UopKind.ShrR); break;
                     case UopKind.SarR: ShiftReg(ref u, UopKind.SarR); break;
@@ -442,26 +466,28 @@ public sealed unsafe partial class Cpu
                         ImulFast(ref Reg(u.R0), Reg(u.R0), Reg(u.R1), u.Size);
                         break;
                     case UopKind.ImulRM:
-                        ImulFast(ref Reg(u.R0), Reg(u.R0), Read(FastEa(ref u, rip), u.Size), u.Size);
+                        if (!TryRead(FastEa(ref u, rip), u.Size, out v)) goto faulted;
+                        ImulFast(ref Reg(u.R0), Reg(u.R0), v, u.Size);
                         if (_exit) goto leaveBlock;
                         break;
                     case UopKind.ImulRRI:
                         ImulFast(ref Reg(u.R0), Reg(u.R1), u.Imm, u.Size);
                         break;
                     case UopKind.ImulRMI:
-                        ImulFast(ref Reg(u.R0), Read(FastEa(ref u, rip), u.Size), u.Imm, u.Size);
+                        if (!TryRead(FastEa(ref u, rip), u.Size, out v)) goto faulted;
+                        ImulFast(ref Reg(u.R0), v, u.Imm, u.Size);
                         if (_exit) goto leaveBlock;
                         break;
                     case UopKind.CmovRR:
                         {
                             ref ulong dst = ref Reg(u.R0);
-                            ulong v = Reg(u.R1) & WideMask(u.Size);
-                            dst = CondFast(u.Size1) ? v : dst & WideMask(u.Size);
+                            ulong src = Reg(u.R1) & WideMask(u.Size);
+                            dst = CondFast(u.Size1) ? src : dst & WideMask(u.Size);
                             break;
                         }
                     case UopKind.CmovRM:
                         {
-                            ulong v = Read(FastEa(ref u, rip), u.Size);
+                            if (!TryRead(FastEa(ref u, rip), u.Size, out v)) goto faulted;
                             ref ulong dst = ref Reg(u.R0);
                             dst = CondFast(u.Size1) ? v : dst & WideMask(u.Size);
                             if (_exit) goto leaveBlock;
@@ -475,9 +501,8 @@ public sealed unsafe partial class Cpu
                         }
                     case UopKind.PushR:
                         {
-                            ulong v = Reg(u.R0);
                             ulong sp = Reg(RSP) - 8;
-                            Write(sp, 8, v);
+                            if (!TryWrite(sp, 8, Reg(u.R0))) goto faulted;
                             Reg(RSP) = sp;
                             if (_exit) goto leaveBlock;
                             break;
@@ -485,7 +510,7 @@ public sealed unsafe partial class Cpu
                     case UopKind.PushI:
                         {
                             ulong sp = Reg(RSP) - 8;
-                            Write(sp, 8, u.Imm);
+                            if (!TryWrite(sp, 8, u.Imm)) goto faulted;
                             Reg(RSP) = sp;
                             if (_exit) goto leaveBlock;
                             break;
@@ -493,7 +518,7 @@ public sealed unsafe partial class Cpu
                     case UopKind.PopR:
                         {
                             ulong sp = Reg(RSP);
-                            ulong v = Read(sp, 8);
+                            if (!TryRead(sp, 8, out v)) goto faulted;
                             Reg(RSP) = sp + 8;
                             Reg(u.R0) = v;
                             if (_exit) goto leaveBlock;
@@ -513,12 +538,13 @@ public sealed unsafe partial class Cpu
                         rip = Reg(u.R0);
                         goto leaveBlock;
                     case UopKind.JmpM:
-                        rip = Read(FastEa(ref u, rip), 8);
+                        if (!TryRead(FastEa(ref u, rip), 8, out v)) goto faulted;
+                        rip = v;
                         goto leaveBlock;
                     case UopKind.Call:
                         {
                             ulong sp = Reg(RSP) - 8;
-                            Write(sp, 8, rip);
+                            if (!TryWrite(sp, 8, rip)) goto faulted;
                             Reg(RSP) = sp;
                             rip += u.Imm;
                             if (_exit) goto leaveBlock;
@@ -527,9 +553,11 @@ public sealed unsafe partial class Cpu
                     case UopKind.CallR:
                     case UopKind.CallM:
                         {
-                            ulong target = u.K == UopKind.CallR ? Reg(u.R0) : Read(FastEa(ref u, rip), 8);
+                            if (u.K == UopKind.CallR) v = Reg(u.R0);
+                            else if (!TryRead(FastEa(ref u, rip), 8, out v)) goto faulted;
+                            ulong target = v;
                             ulong sp = Reg(RSP) - 8;
-                            Write(sp, 8, rip);
+                            if (!TryWrite(sp, 8, rip)) goto faulted;
                             Reg(RSP) = sp;
                             rip = target;
                             goto leaveBlock;
@@ -537,9 +565,9 @@ public sealed unsafe partial class Cpu
                     case UopKind.Ret:
                         {
                             ulong sp = Reg(RSP);
-                            ulong target = Read(sp, 8);
+                            if (!TryRead(sp, 8, out v)) goto faulted;
                             Reg(RSP) = sp + 8 + u.Imm;
-                            rip = target;
+                            rip = v;
                             goto leaveBlock;
                         }
                     case UopKind.Generic:
@@ -580,6 +608,10 @@ public sealed unsafe partial class Cpu
         stopped:
             // HLT: the instruction completed, RIP points after it
             return Leave(_stop, Rip, pos + 1);
+        faulted:
+            // a micro-op's access faulted (in _softFault) and committed nothing; Run accounts for
+            // it at ring position _curPos like a thrown fault
+            return StopReason.Exception;
         }
     }
 
@@ -588,7 +620,11 @@ public sealed unsafe partial class Cpu
     private bool ExecuteGeneric(ref Uop u, ulong next)
     {
         Rip = next & _ipMask;
-        return Execute(u.D);
+        bool completed = Execute(u.D);
+        // a generic instruction may change what a cached translation was checked under (RFLAGS.AC
+        // through POPF/IRET/SYSRET/SYSCALL, CPL, control registers): drop what is stale
+        SyncTranslationContext();
+        return completed;
     }
 
     private StopReason Leave(StopReason reason, ulong rip, ulong pos)

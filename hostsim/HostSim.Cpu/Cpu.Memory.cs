@@ -31,10 +31,40 @@ public sealed unsafe partial class Cpu
         }
     }
 
+    // What the cached translations (TLBs, and through the code generation the jump cache) were
+    // checked under: every input of a permission decision. SyncTranslationContext compares it
+    // with the live state and flushes on any difference, so no path that changes one of them
+    // (POPF, IRET, SYSRET, SYSCALL's SFMASK, exception delivery, the host editing registers)
+    // can leave translations checked under the old value in use.
+    private ulong _ctxCr0, _ctxCr3, _ctxCr4, _ctxEfer, _ctxAc;
+    private int _ctxCpl = -1;
+
+    private const ulong RflagsAc = 1UL << 18;
+    private const ulong Cr4Smap = 1UL << 21;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong SmapAc() => (Cr4 & Cr4Smap) != 0 ? Rflags & RflagsAc : 0;
+
+    /// <summary>Flushes the TLBs if anything a cached translation was checked under has changed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void SyncTranslationContext()
+    {
+        if (Cr0 != _ctxCr0 || Cr3 != _ctxCr3 || Cr4 != _ctxCr4 || Efer != _ctxEfer || SmapAc() != _ctxAc || Cpl != _ctxCpl)
+        {
+            FlushTlb();
+        }
+    }
+
     /// <summary>Forgets every cached translation.</summary>
     public void FlushTlb()
     {
         (Translator as ITranslationCache)?.InvalidateAll();
+        _ctxCr0 = Cr0;
+        _ctxCr3 = Cr3;
+        _ctxCr4 = Cr4;
+        _ctxEfer = Efer;
+        _ctxAc = SmapAc();
+        _ctxCpl = Cpl;
         _codeGen++;
         FillInvalid(ref _rTlb);
         FillInvalid(ref _xTlb);
@@ -59,38 +89,57 @@ public sealed unsafe partial class Cpu
 
     // ---- public accessors for the machine layer and hooks (linear addresses, current CPL) ----
 
-    /// <summary>Reads guest linear memory; on a fault returns it instead of throwing.</summary>
+    /// <summary>Reads guest linear memory (a page at a time, through the translator and its
+    /// permission checks); on a fault returns it instead of throwing, having read nothing
+    /// useful.</summary>
     public GuestFault? TryReadLinear(ulong linear, Span<byte> destination, bool supervisor = false)
     {
-        try
+        int cpl = supervisor ? 0 : Cpl;
+        int done = 0;
+        while (done < destination.Length)
         {
-            for (int i = 0; i < destination.Length; i++)
+            ulong la = linear + (ulong)done;
+            int chunk = (int)Math.Min((ulong)(destination.Length - done), 4096 - (la & 0xFFF));
+            if (!TryTranslateData(la, AccessKind.Read, chunk, cpl, out ulong phys))
             {
-                destination[i] = (byte)ReadSlow(linear + (ulong)i, 1, supervisor ? 0 : Cpl);
+                return _softFault;
             }
-            return null;
+            new ReadOnlySpan<byte>(Memory.Base + phys, chunk).CopyTo(destination[done..]);
+            done += chunk;
         }
-        catch (GuestFaultException e)
-        {
-            return e.Fault;
-        }
+        return null;
     }
 
-    /// <summary>Writes guest linear memory (with SMC invalidation); on a fault returns it instead of throwing.</summary>
+    /// <summary>Writes guest linear memory (with SMC invalidation); every page is translated and
+    /// checked before anything is written, so on a fault (returned, not thrown) memory is unchanged.</summary>
     public GuestFault? TryWriteLinear(ulong linear, ReadOnlySpan<byte> source, bool supervisor = false)
     {
-        try
+        int cpl = supervisor ? 0 : Cpl;
+        // at most two pages for the frames and descriptors the machine writes; longer writes go
+        // page by page after the same all-pages check
+        int pages = (int)(((linear & 0xFFF) + (ulong)source.Length + 4095) >> 12);
+        Span<ulong> phys = pages <= 16 ? stackalloc ulong[pages] : new ulong[pages];
+        int done = 0;
+        for (int i = 0; done < source.Length; i++)
         {
-            for (int i = 0; i < source.Length; i++)
+            ulong la = linear + (ulong)done;
+            int chunk = (int)Math.Min((ulong)(source.Length - done), 4096 - (la & 0xFFF));
+            if (!TryTranslateData(la, AccessKind.Write, chunk, cpl, out phys[i]))
             {
-                WriteSlow(linear + (ulong)i, 1, source[i], supervisor ? 0 : Cpl);
+                return _softFault;
             }
-            return null;
+            done += chunk;
         }
-        catch (GuestFaultException e)
+        done = 0;
+        for (int i = 0; done < source.Length; i++)
         {
-            return e.Fault;
+            ulong la = linear + (ulong)done;
+            int chunk = (int)Math.Min((ulong)(source.Length - done), 4096 - (la & 0xFFF));
+            NotifyPhysicalWrite(phys[i]);
+            source.Slice(done, chunk).CopyTo(new Span<byte>(Memory.Base + phys[i], chunk));
+            done += chunk;
         }
+        return null;
     }
 
     // ---- hot paths ----
@@ -103,14 +152,7 @@ public sealed unsafe partial class Cpu
         uint off = (uint)la & 0xFFF;
         if (e.Tag == page && off <= 4096u - (uint)size)
         {
-            byte* p = (byte*)e.Host + off;
-            switch (size)
-            {
-                case 1: return *p;
-                case 2: return Unsafe.ReadUnaligned<ushort>(p);
-                case 4: return Unsafe.ReadUnaligned<uint>(p);
-                default: return Unsafe.ReadUnaligned<ulong>(p);
-            }
+            return LoadHost((byte*)e.Host + off, size);
         }
         return ReadSlow(la, size, Cpl);
     }
@@ -123,16 +165,68 @@ public sealed unsafe partial class Cpu
         uint off = (uint)la & 0xFFF;
         if (e.Tag == page && off <= 4096u - (uint)size)
         {
-            byte* p = (byte*)e.Host + off;
-            switch (size)
-            {
-                case 1: *p = (byte)value; return;
-                case 2: Unsafe.WriteUnaligned(p, (ushort)value); return;
-                case 4: Unsafe.WriteUnaligned(p, (uint)value); return;
-                default: Unsafe.WriteUnaligned(p, value); return;
-            }
+            StoreHost((byte*)e.Host + off, size, value);
+            return;
         }
         WriteSlow(la, size, value, Cpl);
+    }
+
+    /// <summary>
+    /// <see cref="Read"/> for the micro-ops: a fault is returned (false, the fault in
+    /// <see cref="_softFault"/>) instead of thrown, so a guest fault on the hot path costs no host
+    /// exception; the caller leaves the loop with <see cref="StopReason.Exception"/> committing nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryRead(ulong la, int size, out ulong value)
+    {
+        ulong page = la >> 12;
+        ref var e = ref TlbSlot(ref _rTlb, page);
+        uint off = (uint)la & 0xFFF;
+        if (e.Tag == page && off <= 4096u - (uint)size)
+        {
+            value = LoadHost((byte*)e.Host + off, size);
+            return true;
+        }
+        return TryReadSlow(la, size, Cpl, out value);
+    }
+
+    /// <summary><see cref="Write"/> for the micro-ops: a fault is returned, not thrown, and nothing is stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryWrite(ulong la, int size, ulong value)
+    {
+        ulong page = la >> 12;
+        ref var e = ref TlbSlot(ref _wTlb, page);
+        uint off = (uint)la & 0xFFF;
+        if (e.Tag == page && off <= 4096u - (uint)size)
+        {
+            StoreHost((byte*)e.Host + off, size, value);
+            return true;
+        }
+        return TryWriteSlow(la, size, value, Cpl);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong LoadHost(byte* p, int size)
+    {
+        switch (size)
+        {
+            case 1: return *p;
+            case 2: return Unsafe.ReadUnaligned<ushort>(p);
+            case 4: return Unsafe.ReadUnaligned<uint>(p);
+            default: return Unsafe.ReadUnaligned<ulong>(p);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreHost(byte* p, int size, ulong value)
+    {
+        switch (size)
+        {
+            case 1: *p = (byte)value; return;
+            case 2: Unsafe.WriteUnaligned(p, (ushort)value); return;
+            case 4: Unsafe.WriteUnaligned(p, (uint)value); return;
+            default: Unsafe.WriteUnaligned(p, value); return;
+        }
     }
 
     /// <summary>Checks that a write of <paramref name="size"/> bytes at <paramref name="la"/> would succeed (for instructions that must not fault half-way).</summary>
@@ -158,19 +252,33 @@ public sealed unsafe partial class Cpu
         return lo;
     }
 
-    // ---- slow paths ----
+    // ---- slow paths: the Try forms return a fault in _softFault, the others throw it ----
+
+    /// <summary>The fault the latest failed Try access found (valid when it returned false).</summary>
+    private GuestFault _softFault;
 
     private ulong TranslateData(ulong la, AccessKind kind, int size, int cpl)
     {
-        if (!Translator.TryTranslate(la, kind, size, cpl, out ulong phys, out var fault))
+        if (!TryTranslateData(la, kind, size, cpl, out ulong phys))
         {
-            Raise(fault);
+            Raise(_softFault);
+        }
+        return phys;
+    }
+
+    private bool TryTranslateData(ulong la, AccessKind kind, int size, int cpl, out ulong phys)
+    {
+        if (!Translator.TryTranslate(la, kind, size, cpl, out phys, out var fault))
+        {
+            _softFault = fault;
+            return false;
         }
         if (phys >= Memory.Size || Memory.Size - phys < (ulong)size)
         {
-            Raise(GuestFault.GP());
+            _softFault = GuestFault.GP();
+            return false;
         }
-        return phys;
+        return true;
     }
 
     internal ulong TranslateExec(ulong la)
@@ -199,49 +307,68 @@ public sealed unsafe partial class Cpu
 
     private ulong ReadSlow(ulong la, int size, int cpl)
     {
+        if (!TryReadSlow(la, size, cpl, out ulong v))
+        {
+            Raise(_softFault);
+        }
+        return v;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryReadSlow(ulong la, int size, int cpl, out ulong value)
+    {
+        value = 0;
         uint off = (uint)la & 0xFFF;
         if (off + (uint)size <= 4096)
         {
-            ulong phys = TranslateData(la, AccessKind.Read, size, cpl);
+            if (!TryTranslateData(la, AccessKind.Read, size, cpl, out ulong phys))
+            {
+                return false;
+            }
             if (cpl == Cpl)
             {
                 ref var e = ref TlbSlot(ref _rTlb, la >> 12);
                 e.Tag = la >> 12;
                 e.Host = (nint)(Memory.Base + (phys & ~0xFFFUL));
             }
-            return ReadPhys(phys, size);
+            value = LoadHost(Memory.Base + phys, size);
+            return true;
         }
         // page-crossing: translate both halves first, then assemble little-endian
         int first = (int)(4096 - off);
-        ulong p1 = TranslateData(la, AccessKind.Read, first, cpl);
-        ulong p2 = TranslateData(la + (ulong)first, AccessKind.Read, size - first, cpl);
+        if (!TryTranslateData(la, AccessKind.Read, first, cpl, out ulong p1)
+            || !TryTranslateData(la + (ulong)first, AccessKind.Read, size - first, cpl, out ulong p2))
+        {
+            return false;
+        }
         ulong v = 0;
         for (int i = 0; i < size; i++)
         {
             ulong b = i < first ? Memory.Base[p1 + (ulong)i] : Memory.Base[p2 + (ulong)(i - first)];
             v |= b << (8 * i);
         }
-        return v;
-    }
-
-    private ulong ReadPhys(ulong phys, int size)
-    {
-        byte* p = Memory.Base + phys;
-        return size switch
-        {
-            1 => *p,
-            2 => Unsafe.ReadUnaligned<ushort>(p),
-            4 => Unsafe.ReadUnaligned<uint>(p),
-            _ => Unsafe.ReadUnaligned<ulong>(p),
-        };
+        value = v;
+        return true;
     }
 
     private void WriteSlow(ulong la, int size, ulong value, int cpl)
     {
+        if (!TryWriteSlow(la, size, value, cpl))
+        {
+            Raise(_softFault);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryWriteSlow(ulong la, int size, ulong value, int cpl)
+    {
         uint off = (uint)la & 0xFFF;
         if (off + (uint)size <= 4096)
         {
-            ulong phys = TranslateData(la, AccessKind.Write, size, cpl);
+            if (!TryTranslateData(la, AccessKind.Write, size, cpl, out ulong phys))
+            {
+                return false;
+            }
             ulong ppage = phys >> 12;
             if (_codePages[ppage] != 0)
             {
@@ -253,19 +380,15 @@ public sealed unsafe partial class Cpu
                 e.Tag = la >> 12;
                 e.Host = (nint)(Memory.Base + (phys & ~0xFFFUL));
             }
-            byte* p = Memory.Base + phys;
-            switch (size)
-            {
-                case 1: *p = (byte)value; break;
-                case 2: Unsafe.WriteUnaligned(p, (ushort)value); break;
-                case 4: Unsafe.WriteUnaligned(p, (uint)value); break;
-                default: Unsafe.WriteUnaligned(p, value); break;
-            }
-            return;
+            StoreHost(Memory.Base + phys, size, value);
+            return true;
         }
         int first = (int)(4096 - off);
-        ulong p1 = TranslateData(la, AccessKind.Write, first, cpl);
-        ulong p2 = TranslateData(la + (ulong)first, AccessKind.Write, size - first, cpl);
+        if (!TryTranslateData(la, AccessKind.Write, first, cpl, out ulong p1)
+            || !TryTranslateData(la + (ulong)first, AccessKind.Write, size - first, cpl, out ulong p2))
+        {
+            return false;
+        }
         if (_codePages[p1 >> 12] != 0) InvalidateCodePage(p1 >> 12);
         if (_codePages[p2 >> 12] != 0) InvalidateCodePage(p2 >> 12);
         for (int i = 0; i < size; i++)
@@ -274,6 +397,7 @@ public sealed unsafe partial class Cpu
             if (i < first) Memory.Base[p1 + (ulong)i] = b;
             else Memory.Base[p2 + (ulong)(i - first)] = b;
         }
+        return true;
     }
 
     /// <summary>Supervisor (implicit) read used for descriptor tables.</summary>

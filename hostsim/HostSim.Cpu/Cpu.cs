@@ -75,6 +75,18 @@ public sealed unsafe partial class Cpu
     /// <summary>Run stops with <see cref="StopReason.Breakpoint"/> when RIP equals this before an instruction.</summary>
     public ulong BreakAt = NoBreak;
 
+    /// <summary>
+    /// A <see cref="System.Diagnostics.Stopwatch"/> timestamp after which <see cref="Run"/> returns
+    /// <see cref="StopReason.Deadline"/> at the next block boundary it checks (every
+    /// <see cref="DeadlineCheckBlocks"/> blocks, and inside long REP string instructions), so no
+    /// guest can hold the host past a wall-clock limit; <see cref="long.MaxValue"/> = none (the
+    /// default, which keeps runs deterministic).
+    /// </summary>
+    public long Deadline = long.MaxValue;
+
+    /// <summary>How many block dispatches pass between two deadline checks.</summary>
+    public const int DeadlineCheckBlocks = 64;
+
     /// <summary>Set for one instruction after STI / MOV SS / POP SS (the machine must not inject interrupts then).</summary>
     public bool InterruptShadow { get; private set; }
 
@@ -111,7 +123,12 @@ public sealed unsafe partial class Cpu
     private long _runStartRetired;
 
     /// <summary>Instructions retired including the current run (for RDTSC).</summary>
-    internal long RetiredNow => _runStartRetired + (long)(_curPos - _runStartPos) + 1;
+    internal long RetiredNow => _runStartRetired + (long)(_curPos - _runStartPos) + 1 + _extraRetired;
+
+    // REP string iterations beyond the first of each instruction in this run: they count as
+    // instructions retired and against the budget (see StringOp).
+    private long _extraRetired;
+    private int _deadlineCountdown = DeadlineCheckBlocks;
 
     public Cpu(PhysicalMemory memory, IAddressTranslator? translator = null)
     {
@@ -238,6 +255,10 @@ public sealed unsafe partial class Cpu
         _exit = true;
     }
 
+    /// <summary>True when a stop was requested (<see cref="RequestStop"/>) and the next
+    /// <see cref="Run"/> has not started yet, or a hook asked during the current one.</summary>
+    public bool StopRequested => _stopRequested;
+
     /// <summary>Clears the pending exception (after the machine delivered it).</summary>
     public void ClearPendingException() => PendingException = null;
 
@@ -254,30 +275,23 @@ public sealed unsafe partial class Cpu
         _runStartRetired = InstructionsRetired;
         _runStartPos = _recentCount;
         _posLimit = maxInstructions > 0 ? _recentCount + (ulong)maxInstructions : _recentCount;
+        _extraRetired = 0;
+        _deadlineCountdown = DeadlineCheckBlocks;
         _inRun = true;
+        SyncTranslationContext();
         try
         {
             var stop = ExecuteBlocks();
-            InstructionsRetired += (long)(_recentCount - _runStartPos);
+            if (stop == StopReason.Exception)
+            {
+                return TakeFault(_softFault, software: false); // a micro-op's fault, returned without a host exception
+            }
+            InstructionsRetired += (long)(_recentCount - _runStartPos) + _extraRetired;
             return stop;
         }
         catch (GuestFaultException e)
         {
-            // the faulting instruction is the latest one started (ring position _curPos). It is
-            // not retired, except a software interrupt, which completes (RIP already points after it).
-            ulong rip = CurrentInstructionRip;
-            InstructionsRetired += (long)(_curPos - _runStartPos) + (e.IsSoftwareInterrupt ? 1 : 0);
-            _recentCount = _curPos + 1;
-            if (!e.IsSoftwareInterrupt)
-            {
-                Rip = rip;
-            }
-            if (e.Fault.Vector == GuestFault.PageFault)
-            {
-                Cr2 = e.Fault.Cr2;
-            }
-            PendingException = new PendingException(e.Fault, e.IsSoftwareInterrupt, rip);
-            return StopReason.Exception;
+            return TakeFault(e.Fault, e.IsSoftwareInterrupt);
         }
         finally
         {
@@ -285,6 +299,28 @@ public sealed unsafe partial class Cpu
             _stopRequested = false;
             _exit = false;
         }
+    }
+
+    /// <summary>
+    /// Ends a run on a fault raised by the latest instruction started (ring position
+    /// <see cref="_curPos"/>): it is not retired, except a software interrupt, which completes
+    /// (RIP already points after it); for a fault RIP goes back to the instruction.
+    /// </summary>
+    private StopReason TakeFault(GuestFault fault, bool software)
+    {
+        ulong rip = CurrentInstructionRip;
+        InstructionsRetired += (long)(_curPos - _runStartPos) + (software ? 1 : 0) + _extraRetired;
+        _recentCount = _curPos + 1;
+        if (!software)
+        {
+            Rip = rip;
+        }
+        if (fault.Vector == GuestFault.PageFault)
+        {
+            Cr2 = fault.Cr2;
+        }
+        PendingException = new PendingException(fault, software, rip);
+        return StopReason.Exception;
     }
 
     /// <summary>The last <see cref="RecentCapacity"/> instruction addresses started (fetched),
@@ -406,6 +442,21 @@ public sealed unsafe partial class Cpu
             }
         }
         _exit = true; // the running block may be one of them: leave it after this instruction
+    }
+
+    /// <summary>
+    /// Tells the core that something other than its own stores (the page walker setting
+    /// accessed/dirty bits, a device, the host on the guest's behalf) wrote guest-physical memory
+    /// at <paramref name="physical"/>: decoded code from that page is dropped, so the CPU never
+    /// runs bytes that are no longer in memory. Cheap when the page holds no decoded code.
+    /// </summary>
+    public void NotifyPhysicalWrite(ulong physical)
+    {
+        ulong page = physical >> 12;
+        if (page < (ulong)_codePages.Length && _codePages[page] != 0)
+        {
+            InvalidateCodePage(page);
+        }
     }
 
     /// <summary>Drops the whole decode cache.</summary>

@@ -14,4 +14,8 @@ public enum StopReason : byte
 
     /// <summary>RIP reached <see cref="Cpu.BreakAt"/> before executing it.</summary>
     Breakpoint = 3,
+
+    /// <summary>The wall-clock <see cref="Cpu.Deadline"/> passed; nothing is pending and the
+    /// guest can be resumed.</summary>
+    Deadline = 4,
 }

@@ -17,6 +17,9 @@ public sealed record DenialEvent(DenialKind Kind, int Vcpu, ulong Rip)
     public ulong? Gpa { get; init; }
     public ulong? Gva { get; init; }
     public AccessKind? Access { get; init; }
+
+    /// <summary>Memory denials only: set when the page was touched on the access's behalf (page walk, hypercall argument).</summary>
+    public DenialCause? Cause { get; init; }
     public long? Error { get; init; }
     public ulong? Hypercall { get; init; }
 
@@ -27,7 +30,8 @@ public sealed record DenialEvent(DenialKind Kind, int Vcpu, ulong Rip)
         {
             DenialKind.CrWrite => $"write of 0x{Value:x} to CR{Cr}",
             DenialKind.MsrWrite => $"write of 0x{Value:x} to MSR 0x{Msr:x}",
-            DenialKind.Memory => $"{GuestAccess.Name(Access ?? AccessKind.Read)} at gva 0x{Gva:x} (gpa 0x{Gpa:x})",
+            DenialKind.Memory when Gva is null => $"{Cause switch { DenialCause.Hypercall => "hypercall argument ", _ => "" }}{GuestAccess.Name(Access ?? AccessKind.Read)} at gpa 0x{Gpa:x}",
+            DenialKind.Memory => $"{(Cause is { } c ? DenialCauses.Name(c) + " " : "")}{GuestAccess.Name(Access ?? AccessKind.Read)} at gva 0x{Gva:x} (gpa 0x{Gpa:x})",
             DenialKind.ProtectMemory => $"PROTECT_MEMORY refused with {Error}",
             _ => $"hypercall 0x{Hypercall:x} refused with {Error}",
         };

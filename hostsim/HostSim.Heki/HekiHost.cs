@@ -76,6 +76,30 @@ public sealed class HekiHost
         }
     }
 
+    /// <summary>
+    /// The host reads guest-physical memory on the guest's behalf (a hypercall's argument buffer).
+    /// The permission map governs it exactly like a guest read (docs/abi.md section 4): every
+    /// page of the buffer needs READ. A refused read copies nothing and produces one memory
+    /// denial with cause <c>hypercall</c>; the caller then fails the call with -EFAULT.
+    /// </summary>
+    internal bool TryReadForGuest(Cpu.Cpu cpu, ulong gpa, Span<byte> destination)
+    {
+        ulong end = gpa + (ulong)destination.Length;
+        for (ulong page = gpa & ~0xFFFUL; page < end; page += 0x1000)
+        {
+            if (!Permissions.IsEmpty && !Permissions.Allows(page, Cpu.AccessKind.Read))
+            {
+                Deny(new DenialEvent(DenialKind.Memory, Vcpu, cpu.CurrentInstructionRip)
+                {
+                    Gpa = Math.Max(page, gpa), Access = Cpu.AccessKind.Read, Cause = DenialCause.Hypercall,
+                });
+                return false;
+            }
+        }
+        _vm.Memory.Slice(gpa, destination.Length).CopyTo(destination);
+        return true;
+    }
+
     internal void Configured(ConfigureEvent e)
     {
         ConfigureCount++;

@@ -80,7 +80,9 @@ public sealed class HekiHypercalls(HekiHost host) : IHypercallHandler
         ulong bytes = count * RangeBytes;
         if (gpa > map.MemorySize || map.MemorySize - gpa < bytes) return HekiError.BadAddress;
 
-        var memory = host.Machine.Memory.Slice(gpa, (int)bytes);
+        // the host reads the array for the guest: the permission map governs it like a guest read
+        Span<byte> memory = stackalloc byte[(int)bytes];
+        if (!host.TryReadForGuest(cpu, gpa, memory)) return HekiError.BadAddress;
         var ranges = new HekiRange[count];
         for (int i = 0; i < ranges.Length; i++)
         {

@@ -13,7 +13,11 @@ public sealed class PermissionMap
 {
     private const byte Named = 0x80;
     private const int PageShift = 12;
-    private byte[] _pages;
+    private static readonly ulong[] Rights = [HekiPermission.Read, HekiPermission.Write, HekiPermission.Execute];
+    private readonly byte[] _pages;
+    // IMMUTABLE pages, and IMMUTABLE pages lacking READ, WRITE, EXEC: what the one-way rule asks.
+    private readonly PageBitmap _immutable;
+    private readonly PageBitmap[] _immutableWithout;
 
     public PermissionMap(ulong memorySize, uint maxRangesPerCall = HekiLimits.MaxRangesPerCall, uint maxRanges = HekiLimits.MaxRanges)
     {
@@ -23,6 +27,8 @@ public sealed class PermissionMap
         MaxRangesPerCall = maxRangesPerCall;
         MaxRanges = maxRanges;
         _pages = new byte[memorySize >> PageShift];
+        _immutable = new PageBitmap(memorySize >> PageShift);
+        _immutableWithout = [new PageBitmap(memorySize >> PageShift), new PageBitmap(memorySize >> PageShift), new PageBitmap(memorySize >> PageShift)];
     }
 
     public ulong MemorySize { get; }
@@ -65,6 +71,10 @@ public sealed class PermissionMap
     /// <summary>
     /// Validates and applies one PROTECT_MEMORY call's ranges atomically. Returns
     /// <see cref="HekiError.Success"/> or the documented negative error; on error nothing changed.
+    /// Entries apply in order (a later entry may name pages of an earlier one); the one-way rule
+    /// is checked against the state each entry meets. A refused call costs O(entries²) plus a few
+    /// bitmap word tests per entry, never a pass over guest memory; only an accepted call touches
+    /// its pages.
     /// </summary>
     public long Apply(HekiRange[] ranges)
     {
@@ -81,38 +91,66 @@ public sealed class PermissionMap
             if (end < r.GuestPhysicalStart || end > MemorySize) return HekiError.InvalidArgument;
         }
         if ((ulong)RangeCount + (ulong)ranges.Length > MaxRanges) return HekiError.TooBig;
-
-        // Apply to a copy in order (later entries may name pages of earlier ones), checking the
-        // one-way rule against the state each entry meets; commit only if every entry passed.
-        var next = (byte[])_pages.Clone();
-        long named = ProtectedPages;
+        for (int j = 0; j < ranges.Length; j++)
+        {
+            if (!OneWayAllows(ranges, j)) return HekiError.PermissionDenied;
+        }
         foreach (var r in ranges)
         {
             byte wanted = (byte)(Named | r.Permissions);
             ulong first = r.GuestPhysicalStart >> PageShift;
             for (ulong page = first; page < first + r.PageCount; page++)
             {
-                byte current = next[page];
-                if ((current & HekiPermission.Immutable) != 0)
+                if (_pages[page] == 0) ProtectedPages++;
+                _pages[page] = wanted;
+                _immutable.Set(page, (wanted & HekiPermission.Immutable) != 0);
+                for (int k = 0; k < Rights.Length; k++)
                 {
-                    bool keepsImmutable = (r.Permissions & HekiPermission.Immutable) != 0;
-                    bool addsRight = (r.Permissions & ~(ulong)current & (HekiPermission.Read | HekiPermission.Write | HekiPermission.Execute)) != 0;
-                    if (!keepsImmutable || addsRight) return HekiError.PermissionDenied;
+                    _immutableWithout[k].Set(page, (wanted & HekiPermission.Immutable) != 0 && (wanted & Rights[k]) == 0);
                 }
-                if (current == 0) named++;
-                next[page] = wanted;
             }
         }
-        _pages = next;
-        ProtectedPages = named;
         RangeCount += ranges.Length;
         return HekiError.Success;
+    }
+
+    /// <summary>
+    /// The one-way rule for entry <paramref name="j"/> against the state it meets: every
+    /// IMMUTABLE page it names must stay IMMUTABLE and gain no right. The state of a page is the
+    /// latest earlier entry naming it, else the map. Checking against every earlier overlapping
+    /// IMMUTABLE entry and every IMMUTABLE page of the map is the same test: an accepted earlier
+    /// entry over an IMMUTABLE page is itself IMMUTABLE with no more rights, so the latest state
+    /// is always the strictest.
+    /// </summary>
+    private bool OneWayAllows(HekiRange[] ranges, int j)
+    {
+        var r = ranges[j];
+        bool immutable = (r.Permissions & HekiPermission.Immutable) != 0;
+        ulong rights = r.Permissions & (HekiPermission.Read | HekiPermission.Write | HekiPermission.Execute);
+        ulong first = r.GuestPhysicalStart >> PageShift;
+        if (!immutable && _immutable.Any(first, r.PageCount)) return false;
+        for (int k = 0; k < Rights.Length; k++)
+        {
+            if ((rights & Rights[k]) != 0 && _immutableWithout[k].Any(first, r.PageCount)) return false;
+        }
+        ulong end = first + r.PageCount;
+        for (int i = 0; i < j; i++)
+        {
+            var e = ranges[i];
+            if ((e.Permissions & HekiPermission.Immutable) == 0) continue;
+            ulong eFirst = e.GuestPhysicalStart >> PageShift;
+            if (eFirst >= end || first >= eFirst + e.PageCount) continue;
+            if (!immutable || (rights & ~e.Permissions) != 0) return false;
+        }
+        return true;
     }
 
     /// <summary>VM reset: every page gets all rights back.</summary>
     public void Clear()
     {
         Array.Clear(_pages);
+        _immutable.Clear();
+        foreach (var b in _immutableWithout) b.Clear();
         RangeCount = 0;
         ProtectedPages = 0;
     }

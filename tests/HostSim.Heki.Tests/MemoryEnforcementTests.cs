@@ -225,21 +225,6 @@ public sealed class MemoryEnforcementTests
     }
 
     [Fact]
-    public void The_page_walker_sets_accessed_and_dirty_bits_in_page_tables_the_guest_cannot_touch()
-    {
-        using var g = new HekiGuestMachine();
-        const ulong linear = HekiGuestMachine.AliasBase + 0x8000;
-        g.MapAlias(linear, 0x171000, flags: 3);                            // present, writable, A/D clear
-        ulong pte = HekiGuestMachine.AliasPt + 8 * 8;
-        Assert.Equal(0, g.ProtectMemory((HekiGuestMachine.Pml4, 4, 0)));  // PML4, PDPT, PD, alias PT: no rights
-        Store(g, linear).AssertCompleted();
-        Assert.Equal(0x60UL, g.ReadU64(pte) & 0x60);                        // accessed and dirty set by the walk
-        Assert.Empty(g.Events.Denials);
-        // The guest's own access to the page tables is refused.
-        Load(g, pte).AssertFault(GuestFault.PageFault, Code);
-    }
-
-    [Fact]
     public void Host_peeks_are_not_checked_and_produce_no_denial()
     {
         using var g = new HekiGuestMachine();

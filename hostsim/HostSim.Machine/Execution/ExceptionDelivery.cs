@@ -21,7 +21,8 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
     public IReadOnlyList<FaultChainEntry> LastChain => _chain.AsSpan(0, _chainLength).ToArray();
     public long Delivered { get; private set; }
 
-    /// <summary>Returns false on a triple fault (the chain says how it came about).</summary>
+    /// <summary>Returns false on a triple fault (the chain says how it came about), or when the
+    /// host stopped the VM during delivery (a refused access under a stop policy).</summary>
     public bool Deliver(PendingException pending)
     {
         _chainLength = 0;
@@ -39,6 +40,10 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
                 return true;
             }
             var n = nested.Value;
+            if (cpu.StopRequested)
+            {
+                return false; // the host stopped the VM (a denied delivery access): go no further
+            }
             if (fault.Vector == DoubleFault)
             {
                 Record(n, faultRip);

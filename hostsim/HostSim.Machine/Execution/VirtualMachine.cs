@@ -127,8 +127,13 @@ public sealed class VirtualMachine : IDisposable
         var clock = Stopwatch.StartNew();
         long start = Cpu.InstructionsRetired;
         int diagnosticsSeen = Cpu.Diagnostics.Count;
+        Cpu.Deadline = limits.Timeout is { } t ? Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         while (true)
         {
+            // a host stop takes effect before the next guest instruction, whatever raised it
+            // (an instruction, a hook, or the delivery of an exception below)
+            if (_hostStop is { } stopNow)
+                return Stop(stopNow.Kind, stopNow.ExitCode, stopNow.Summary, start, clock);
             long done = Cpu.InstructionsRetired - start;
             if (limits.MaxInstructions is { } max && done >= max)
                 return Stop(MachineStopKind.InstructionLimit, MachineOutcome.ExitTimeout, $"instruction limit of {max} reached", start, clock);
@@ -155,7 +160,11 @@ public sealed class VirtualMachine : IDisposable
                     {
                         ["vector"] = pending.Fault.Vector, ["error"] = pending.Fault.ErrorCode, ["cr2"] = $"0x{pending.Fault.Cr2:x}", ["rip"] = $"0x{pending.InstructionRip:x}",
                     });
-                    if (!Exceptions.Deliver(pending))
+                    bool delivered = Exceptions.Deliver(pending);
+                    // a denial while delivering (frame push, IDT/GDT/TSS read) may have stopped the VM
+                    if (_hostStop is { } deliveryStop)
+                        return Stop(deliveryStop.Kind, deliveryStop.ExitCode, deliveryStop.Summary, start, clock);
+                    if (!delivered)
                         return Stop(MachineStopKind.TripleFault, MachineOutcome.ExitTripleFault, "triple fault", start, clock);
                     break;
                 case StopReason.Halted:

@@ -6,8 +6,11 @@ namespace HekiGuest.HostSim.Machine.Paging;
 /// The guest's own paging: identity when CR0.PG is clear, else 4-level (long mode), PAE or 32-bit
 /// walks with the architectural permission rules: U/S, R/W with CR0.WP, NX with EFER.NXE, SMEP,
 /// SMAP (RFLAGS.AC), reserved bits, and accessed/dirty updates. A physical address outside RAM
-/// is a machine check (#MC): this machine has no MMIO. Per-level permission maps from the host
-/// (the EPT-like layer) are applied afterwards by <see cref="IPhysicalAccessCheck"/>.
+/// is a machine check (#MC): this machine has no MMIO. Host-enforced permissions (the EPT-like
+/// layer, <see cref="IPhysicalAccessCheck"/>) govern every page a guest access touches: each
+/// paging-structure entry the walk reads (READ), the final page (the access's own right) and
+/// each entry whose accessed/dirty bits the walk sets (WRITE); the A/D bits are written only
+/// after all of that passed.
 /// </summary>
 public sealed class PagingTranslator : IAddressTranslator
 {
@@ -44,20 +47,7 @@ public sealed class PagingTranslator : IAddressTranslator
     public bool TryTranslate(ulong linear, AccessKind kind, int size, int cpl, out ulong physical, out GuestFault fault)
     {
         var cpu = _cpu ?? throw new InvalidOperationException("translator not attached to a CPU");
-        if (!Locate(cpu, linear, kind, cpl, updateAccessed: true, out physical, out fault))
-        {
-            return false;
-        }
-        if (physical + (ulong)size > _memory.Size || physical + (ulong)size < physical)
-        {
-            fault = new GuestFault(18, false, 0, 0);
-            return false;
-        }
-        if (PhysicalCheck is { } check && !check.Allow(cpu, linear, physical, kind, size, cpl, out fault))
-        {
-            return false;
-        }
-        return true;
+        return Locate(cpu, linear, kind, size, cpl, guestAccess: true, out physical, out fault);
     }
 
     /// <summary>
@@ -68,12 +58,14 @@ public sealed class PagingTranslator : IAddressTranslator
     public bool TryPeek(ulong linear, out ulong physical)
     {
         var cpu = _cpu ?? throw new InvalidOperationException("translator not attached to a CPU");
-        return Locate(cpu, linear, AccessKind.Read, 0, updateAccessed: false, out physical, out _) && physical < _memory.Size;
+        return Locate(cpu, linear, AccessKind.Read, 1, 0, guestAccess: false, out physical, out _) && physical < _memory.Size;
     }
 
     /// <summary>Linear to physical as the guest's paging says: the canonical-address check in long
-    /// mode, identity with paging off, else the page walk.</summary>
-    private bool Locate(Cpu.Cpu cpu, ulong linear, AccessKind kind, int cpl, bool updateAccessed, out ulong physical, out GuestFault fault)
+    /// mode, identity with paging off, else the page walk. For a guest access
+    /// (<paramref name="guestAccess"/>) every page touched is checked (<see cref="PhysicalCheck"/>)
+    /// and the walk's accessed/dirty updates are written only when all of it is allowed.</summary>
+    private bool Locate(Cpu.Cpu cpu, ulong linear, AccessKind kind, int size, int cpl, bool guestAccess, out ulong physical, out GuestFault fault)
     {
         fault = default;
         physical = 0;
@@ -86,17 +78,34 @@ public sealed class PagingTranslator : IAddressTranslator
         if ((cpu.Cr0 & 0x8000_0000) == 0)
         {
             physical = linear & 0xFFFF_FFFF;
-            return true;
+            return !guestAccess || CheckFinal(cpu, linear, physical, kind, size, cpl, out fault);
         }
-        return Walk(cpu, linear, kind, cpl, out physical, out fault, updateAccessed);
+        return Walk(cpu, linear, kind, size, cpl, guestAccess, out physical, out fault);
+    }
+
+    /// <summary>The access's own page: inside RAM (else #MC) and allowed by the host check.</summary>
+    private bool CheckFinal(Cpu.Cpu cpu, ulong linear, ulong physical, AccessKind kind, int size, int cpl, out GuestFault fault)
+    {
+        if (physical + (ulong)size > _memory.Size || physical + (ulong)size < physical)
+        {
+            fault = new GuestFault(18, false, 0, 0);
+            return false;
+        }
+        if (PhysicalCheck is { } check && !check.Allow(cpu, linear, physical, kind, size, cpl, PhysicalAccessCause.Access, out fault))
+        {
+            return false;
+        }
+        fault = default;
+        return true;
     }
 
     private unsafe ulong ReadEntry(ulong address) => *(ulong*)(_memory.Base + address);
 
     private unsafe void WriteEntry(ulong address, ulong value) => *(ulong*)(_memory.Base + address) = value;
 
-    private bool Walk(Cpu.Cpu cpu, ulong linear, AccessKind kind, int cpl, out ulong physical, out GuestFault fault, bool updateAccessed)
+    private bool Walk(Cpu.Cpu cpu, ulong linear, AccessKind kind, int size, int cpl, bool guestAccess, out ulong physical, out GuestFault fault)
     {
+        var check = guestAccess ? PhysicalCheck : null;
         Walks++;
         physical = 0;
         bool longMode = (cpu.Efer & 0x400) != 0;
@@ -123,6 +132,11 @@ public sealed class PagingTranslator : IAddressTranslator
             if (ea + (ulong)entryBytes > _memory.Size)
             {
                 fault = new GuestFault(18, false, 0, 0);
+                return false;
+            }
+            // the walk reads the entry: its page needs READ (EPT checks paging-structure reads too)
+            if (check is not null && !check.Allow(cpu, linear, ea, kind, entryBytes, cpl, PhysicalAccessCause.PageWalkRead, out fault))
+            {
                 return false;
             }
             ulong e = entryBytes == 4 ? ReadEntry(ea) & 0xFFFF_FFFF : ReadEntry(ea);
@@ -178,14 +192,35 @@ public sealed class PagingTranslator : IAddressTranslator
             fault = GuestFault.PF(linear, baseError | PageFaultError.Present);
             return false;
         }
-        for (int i = 0; updateAccessed && i < depth; i++)
+        if (!guestAccess)
+        {
+            fault = default;
+            return true;
+        }
+        if (!CheckFinal(cpu, linear, physical, kind, size, cpl, out fault))
+        {
+            return false;
+        }
+        // Accessed/dirty updates: every entry page to be written needs WRITE, and all of them are
+        // checked before any is written, so a refused access leaves the tables as they were.
+        Span<ulong> updated = stackalloc ulong[4];
+        for (int i = 0; i < depth; i++)
         {
             ulong e = entries[i] | Accessed;
             if (i == depth - 1 && kind == AccessKind.Write) e |= Dirty;
-            if (e != entries[i])
+            updated[i] = e;
+            if (e != entries[i] && check is not null
+                && !check.Allow(cpu, linear, entryAddress[i], kind, entryBytes, cpl, PhysicalAccessCause.PageWalkWrite, out fault))
             {
-                if (entryBytes == 4) WriteEntry32(entryAddress[i], (uint)e); else WriteEntry(entryAddress[i], e);
+                return false;
             }
+        }
+        for (int i = 0; i < depth; i++)
+        {
+            if (updated[i] == entries[i]) continue;
+            if (entryBytes == 4) WriteEntry32(entryAddress[i], (uint)updated[i]); else WriteEntry(entryAddress[i], updated[i]);
+            // an entry may share its page with code the CPU has decoded: keep the decode cache coherent
+            cpu.NotifyPhysicalWrite(entryAddress[i]);
         }
         fault = default;
         return true;
