@@ -9,7 +9,8 @@ namespace HekiGuest.HostSim.Heki.Bench;
 /// <summary>
 /// A 16 MiB VM put in 64-bit mode by hand (identity-mapped 2 MiB pages; GDT, TSS and CPU state
 /// from the tests' shared long-mode setup; an IDT with a #GP handler that skips the faulting
-/// 3-byte MOV CR instruction), with the HekiGuest host installed.
+/// 3-byte MOV CR instruction and a #PF handler that skips a faulting 3-byte MOV [reg], reg), with
+/// the HekiGuest host installed.
 /// The measured code runs at <see cref="Code"/> and leaves through debug-exit.
 /// </summary>
 internal sealed class BenchGuest : IDisposable
@@ -27,10 +28,11 @@ internal sealed class BenchGuest : IDisposable
         for (ulong i = 0; i < Memory >> 21; i++) Write(Pd + i * 8, (i << 21) | 0x83);
         ulong gate = (GpHandler & 0xFFFF) | ((ulong)FlatLongModeGuest.KernelCs << 16) | (0x8EUL << 40) | (((GpHandler >> 16) & 0xFFFF) << 48);
         Write(Idt + 13 * 16, gate);
+        Write(Idt + 14 * 16, gate);
         FlatLongModeGuest.Emit(Vm, GpHandler, a =>
         {
             a.add(AssemblerRegisters.rsp, 8);                                     // error code
-            a.add(AssemblerRegisters.__qword_ptr[AssemblerRegisters.rsp], 3);     // skip MOV CRn, reg
+            a.add(AssemblerRegisters.__qword_ptr[AssemblerRegisters.rsp], 3);     // skip MOV CRn, reg / MOV [reg], reg
             a.iretq();
         });
         FlatLongModeGuest.Enter(Vm, Pml4, Gdt, Tss, Idt, rsp0: StackTop, ist1: StackTop, StackTop, Code);

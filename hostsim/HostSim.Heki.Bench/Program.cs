@@ -28,11 +28,21 @@ Measure("MOV CR4 checked against pins and allowed (SMEP|UMIP pinned)", new HekiH
     a => { a.mov(rax, Cr4Pinned); a.mov(cr4, rax); }, 2, cr4: Cr4Pinned);
 Measure("MOV CR4 clearing a pinned bit: denied, event, #GP delivered, handler skips it", new HekiHostOptions { PrePinCr4 = HekiCrBits.Cr4Smep },
     a => { a.mov(rax, Cr4Base); a.mov(cr4, rax); }, 1 + 3, cr4: Cr4Base | HekiCrBits.Cr4Smep);   // the faulting MOV does not retire; the handler's 3 do
+Measure("write to a read-only page: denied, event, #PF with bit 31 delivered, handler skips it", new HekiHostOptions(),
+    a => a.mov(__qword_ptr[rbx], rax), 3, setup: guest =>
+    {
+        const ulong page = 0x500000;
+        if (guest.Host.Permissions.Apply([new HekiRange { GuestPhysicalStart = page, PageCount = 1, Permissions = HekiPermission.Read }]) != HekiError.Success)
+            throw new InvalidOperationException("bench set-up: PROTECT_MEMORY refused");
+        guest.Vm.Cpu.FlushTlb();
+        guest.Vm.Cpu.WriteGpr(HekiGuest.HostSim.Cpu.Cpu.RBX, page);
+    });   // the faulting MOV does not retire; the handler's 3 do
 
-static void Measure(string name, HekiHostOptions options, Action<Assembler> body, int bodyInstructions, ulong cr4 = 0)
+static void Measure(string name, HekiHostOptions options, Action<Assembler> body, int bodyInstructions, ulong cr4 = 0, Action<BenchGuest>? setup = null)
 {
     using var guest = new BenchGuest(options);
     if (cr4 != 0) guest.Vm.Cpu.Cr4 = cr4;
+    setup?.Invoke(guest);
     Action<Assembler> Loop(Action<Assembler> b, int n) => a =>
     {
         var top = a.CreateLabel();

@@ -2,7 +2,15 @@ using HekiGuest.Abi;
 
 namespace HekiGuest.Sdk
 {
-    /// <summary>Asks the host to enforce absolute permissions on guest-physical page ranges.</summary>
+    /// <summary>
+    /// Asks the host to enforce absolute permissions on guest-physical page ranges. The host's map
+    /// governs every access made for the guest (docs/abi.md section 4): the guest's own accesses,
+    /// the CPU's page walk (READ to read an entry, WRITE to set its accessed/dirty bits) and the
+    /// host's reads of the range array. So: the array passed here must lie on readable pages;
+    /// and before making a page that holds paging structures read-only, set the accessed bit in
+    /// every entry it will use (all levels) and the dirty bit in every leaf entry mapping a
+    /// writable page, or the first walk that needs to set one faults (#PF with bit 31).
+    /// </summary>
     public sealed unsafe class MemoryProtector
     {
         private readonly IHekiCpu _cpu;

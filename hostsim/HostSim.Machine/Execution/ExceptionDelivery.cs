@@ -121,10 +121,13 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
         rsp &= ~0xFUL;
         Span<byte> frame = stackalloc byte[48];
         int words = fault.HasErrorCode ? 6 : 5;
-        ulong[] values = fault.HasErrorCode
-            ? [fault.ErrorCode, returnRip, oldCs, oldFlags, oldRsp, oldSs]
-            : [returnRip, oldCs, oldFlags, oldRsp, oldSs];
-        for (int i = 0; i < words; i++) BinaryPrimitives.WriteUInt64LittleEndian(frame[(i * 8)..], values[i]);
+        int w = 0;
+        if (fault.HasErrorCode) BinaryPrimitives.WriteUInt64LittleEndian(frame[(8 * w++)..], fault.ErrorCode);
+        BinaryPrimitives.WriteUInt64LittleEndian(frame[(8 * w++)..], returnRip);
+        BinaryPrimitives.WriteUInt64LittleEndian(frame[(8 * w++)..], oldCs);
+        BinaryPrimitives.WriteUInt64LittleEndian(frame[(8 * w++)..], oldFlags);
+        BinaryPrimitives.WriteUInt64LittleEndian(frame[(8 * w++)..], oldRsp);
+        BinaryPrimitives.WriteUInt64LittleEndian(frame[(8 * w)..], oldSs);
         ulong newRsp = rsp - (ulong)words * 8;
         if (cpu.TryWriteLinear(newRsp, frame[..(words * 8)], supervisor: newCpl == 0) is { } pushFault) return pushFault;
 
