@@ -100,7 +100,7 @@ public sealed unsafe partial class Cpu
         {
             ulong la = linear + (ulong)done;
             int chunk = (int)Math.Min((ulong)(destination.Length - done), 4096 - (la & 0xFFF));
-            if (!TryTranslateData(la, AccessKind.Read, chunk, cpl, out ulong phys))
+            if (!TryTranslateCached(ref _rTlb, la, AccessKind.Read, chunk, cpl, out ulong phys))
             {
                 return _softFault;
             }
@@ -124,7 +124,7 @@ public sealed unsafe partial class Cpu
         {
             ulong la = linear + (ulong)done;
             int chunk = (int)Math.Min((ulong)(source.Length - done), 4096 - (la & 0xFFF));
-            if (!TryTranslateData(la, AccessKind.Write, chunk, cpl, out phys[i]))
+            if (!TryTranslateCached(ref _wTlb, la, AccessKind.Write, chunk, cpl, out phys[i]))
             {
                 return _softFault;
             }
@@ -140,6 +140,33 @@ public sealed unsafe partial class Cpu
             done += chunk;
         }
         return null;
+    }
+
+    /// <summary>
+    /// Translates one access within a page for the machine's implicit accesses (descriptor
+    /// tables, exception frames) through the read or write TLB when <paramref name="cpl"/> is the
+    /// current one, filling it like the core's own accesses do (never a write entry for a code
+    /// page, so stores there keep invalidating decoded code).
+    /// </summary>
+    private bool TryTranslateCached(ref TlbArray tlb, ulong la, AccessKind kind, int size, int cpl, out ulong phys)
+    {
+        ulong page = la >> 12;
+        ref var e = ref TlbSlot(ref tlb, page);
+        if (cpl == Cpl && e.Tag == page)
+        {
+            phys = (ulong)((byte*)e.Host - Memory.Base) | (la & 0xFFF);
+            return true;
+        }
+        if (!TryTranslateData(la, kind, size, cpl, out phys))
+        {
+            return false;
+        }
+        if (cpl == Cpl && (kind != AccessKind.Write || _codePages[phys >> 12] == 0))
+        {
+            e.Tag = page;
+            e.Host = (nint)(Memory.Base + (phys & ~0xFFFUL));
+        }
+        return true;
     }
 
     // ---- hot paths ----

@@ -239,12 +239,19 @@ public sealed unsafe partial class Cpu
             Cpl = cpl;
             FlushTlb();
         }
+        ulong csBase = _segBase[CS];
+        int oldBits = Bitness;
         Bitness = bits;
         _ipMask = bits == 64 ? ulong.MaxValue : 0xFFFF_FFFF;
-        _codeGen++;
         for (int i = 0; i < 6; i++)
         {
             _segBase[i] = bits == 64 && i < FS ? 0 : Segments[i].Base;
+        }
+        // jump-cache entries map a RIP to a block decoded for one code size and CS base (a CPL
+        // change has flushed the TLB above, which also invalidates them)
+        if (bits != oldBits || _segBase[CS] != csBase)
+        {
+            _codeGen++;
         }
     }
 
