@@ -174,28 +174,20 @@ public sealed unsafe partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong Read(ulong la, int size)
     {
-        ulong page = la >> 12;
-        ref var e = ref TlbSlot(ref _rTlb, page);
-        uint off = (uint)la & 0xFFF;
-        if (e.Tag == page && off <= 4096u - (uint)size)
+        if (!TryRead(la, size, out ulong value))
         {
-            return LoadHost((byte*)e.Host + off, size);
+            Raise(_softFault);
         }
-        return ReadSlow(la, size, Cpl);
+        return value;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Write(ulong la, int size, ulong value)
     {
-        ulong page = la >> 12;
-        ref var e = ref TlbSlot(ref _wTlb, page);
-        uint off = (uint)la & 0xFFF;
-        if (e.Tag == page && off <= 4096u - (uint)size)
+        if (!TryWrite(la, size, value))
         {
-            StoreHost((byte*)e.Host + off, size, value);
-            return;
+            Raise(_softFault);
         }
-        WriteSlow(la, size, value, Cpl);
     }
 
     /// <summary>
