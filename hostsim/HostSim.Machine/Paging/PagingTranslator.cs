@@ -206,7 +206,8 @@ public sealed class PagingTranslator : IAddressTranslator
         Span<ulong> updated = stackalloc ulong[4];
         for (int i = 0; i < depth; i++)
         {
-            ulong e = entries[i] | Accessed;
+            // PAE PDPTEs have no accessed bit (bit 5 is reserved there): the CPU never sets it
+            ulong e = levels == 3 && i == 0 ? entries[i] : entries[i] | Accessed;
             if (i == depth - 1 && kind == AccessKind.Write) e |= Dirty;
             updated[i] = e;
             if (e != entries[i] && check is not null
