@@ -81,7 +81,7 @@ public sealed class HekiHypercalls(HekiHost host) : IHypercallHandler
         if (gpa > map.MemorySize || map.MemorySize - gpa < bytes) return HekiError.BadAddress;
 
         // the host reads the array for the guest: the permission map governs it like a guest read
-        Span<byte> memory = stackalloc byte[(int)bytes];
+        Span<byte> memory = bytes <= 4096 ? stackalloc byte[(int)bytes] : new byte[bytes];
         if (!host.TryReadForGuest(cpu, gpa, memory)) return HekiError.BadAddress;
         var ranges = new HekiRange[count];
         for (int i = 0; i < ranges.Length; i++)
