@@ -87,7 +87,7 @@ public sealed unsafe partial class Cpu
         var decoder = Iced.Intel.Decoder.Create(bits, reader, rip, DecoderOptions.None);
         while (count < MaxBlockOps)
         {
-            if (count > 0 && ripBase + (ulong)offset == BreakAt)
+            if (count > 0 && ripBase + (ulong)offset == BreakAt && BreakAt != NoBreak)
             {
                 break; // a breakpoint stops the run there anyway: do not decode what follows (a shorter block is still correct)
             }

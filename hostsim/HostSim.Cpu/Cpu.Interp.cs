@@ -324,7 +324,7 @@ public sealed unsafe partial class Cpu
             {
                 return Leave(StopReason.InstructionLimit, rip, pos);
             }
-            if (rip == BreakAt)
+            if (rip == BreakAt && BreakAt != NoBreak)
             {
                 return Leave(StopReason.Breakpoint, rip, pos);
             }
@@ -347,7 +347,7 @@ public sealed unsafe partial class Cpu
             {
                 end = _posLimit;
             }
-            if (BreakAt - (rip & ~0xFFFUL) < 0x2000)
+            if (BreakAt - (rip & ~0xFFFUL) < 0x2000 && BreakAt != NoBreak)
             {
                 // the breakpoint may be in this block (its RIPs lie in [page of rip, +4 KiB), or in
                 // [rip, rip + 4 KiB) when a code-segment base is not page aligned)

@@ -72,7 +72,8 @@ public sealed unsafe partial class Cpu
     /// <summary>Instructions completed since construction (faulting ones excluded).</summary>
     public long InstructionsRetired { get; private set; }
 
-    /// <summary>Run stops with <see cref="StopReason.Breakpoint"/> when RIP equals this before an instruction.</summary>
+    /// <summary>Run stops with <see cref="StopReason.Breakpoint"/> when RIP equals this before an
+    /// instruction; <see cref="NoBreak"/> (a RIP a guest can reach: all ones is canonical) means none.</summary>
     public ulong BreakAt = NoBreak;
 
     /// <summary>

@@ -113,4 +113,16 @@ public sealed class BoundedExecutionTests
         Assert.Null(g.Cpu.PendingException);
         Assert.True(g.Cpu.Gpr[Processor.RAX] > 0);
     }
+
+    [Fact]
+    public void A_guest_jumping_to_rip_all_ones_faults_there_instead_of_stopping_as_a_breakpoint()
+    {
+        using var g = RepGuest(a => { a.mov(rax, ulong.MaxValue); a.jmp(rax); });
+
+        var outcome = g.Vm.Run(new RunLimits(TimeSpan.FromSeconds(10), 1000));
+
+        // the fetch at 0xFFFF_FFFF_FFFF_FFFF faults (#PF, no IDT here): a triple fault, not a spin
+        Assert.Equal(MachineStopKind.TripleFault, outcome.Kind);
+        Assert.Equal(ulong.MaxValue, g.Vm.Exceptions.LastChain[0].Cr2);
+    }
 }
