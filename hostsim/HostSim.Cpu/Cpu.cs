@@ -329,6 +329,7 @@ public sealed unsafe partial class Cpu
             _diagnostics.RemoveAt(0);
         }
         _diagnostics.Add(new Diagnostic(CurrentInstructionRip, d.Insn.IsInvalid ? "(bad)" : d.Mnemonic, d.Bytes, message));
+        _diagnosticsRaised++;
         Raise(GuestFault.UD());
     }
 
