@@ -112,6 +112,11 @@ internal static class OpBuilder
         d.Scale = (byte)(insn.MemoryIndexScale switch { 1 => 0, 2 => 1, 4 => 2, _ => 3 });
         var b = insn.MemoryBase;
         d.Addr32 = false;
+        if (Addressing16.Uses(in insn))
+        {
+            Addressing16.Digest(d, in insn);
+            return;
+        }
         if (b == Register.RIP || b == Register.EIP)
         {
             d.Base = DecodedOp.RipReg;
@@ -126,10 +131,6 @@ internal static class OpBuilder
             if (addrReg != Register.None)
             {
                 d.Addr32 = addrReg.IsGPR32();
-                if (addrReg.IsGPR16())
-                {
-                    d.Unsupported = true; // 16-bit addressing is not modelled
-                }
             }
             else
             {
@@ -140,6 +141,7 @@ internal static class OpBuilder
                 d.Disp = (long)(uint)d.Disp;
             }
         }
+        d.AddrMask = d.Addr32 ? 0xFFFF_FFFFUL : ulong.MaxValue;
         var idx = insn.MemoryIndex;
         d.Index = idx == Register.None ? DecodedOp.NoReg : idx.IsXMM() ? DecodedOp.NoReg : GprIndex(idx);
     }
@@ -233,11 +235,6 @@ internal static class OpBuilder
 
     private static Handler Classify(DecodedOp d, in Instruction insn)
     {
-        if (d.Unsupported)
-        {
-            // 16-bit addressing marked while decoding the memory operand
-            return Handler.Unimplemented;
-        }
         var m = insn.Mnemonic;
         bool hasXmm = d.K0 == OperandKind.Xmm || d.K1 == OperandKind.Xmm;
         switch (m)
@@ -601,10 +598,6 @@ internal static class OpBuilder
             OpKind.MemorySegESI or OpKind.MemoryESEDI or OpKind.MemorySegEDI => 4,
             _ => 2,
         });
-        if (d.Aux == 2)
-        {
-            return Handler.Unimplemented;
-        }
         d.Seg = (byte)(insn.MemorySegment - Register.ES);
         return h;
     }
