@@ -172,6 +172,7 @@ public sealed unsafe partial class Cpu
         FpuControl = 0x37F;
         FpuStatus = 0;
         FpuTagAbridged = 0;
+        ResetFpuExtras();
         for (int i = 0; i < 6; i++)
         {
             Segments[i] = new SegmentRegister { Attributes = 0x93, Limit = 0xFFFF };

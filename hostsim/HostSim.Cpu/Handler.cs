@@ -25,6 +25,8 @@ internal enum Handler : ushort
     Rdmsr, Wrmsr, Rdtsc, Rdtscp, Cpuid, Iret, Int, Int3, Into, Int1, Ud2, Invlpg, Xsetbv, Xgetbv,
     Fninit, Fnstcw, Fldcw, Fxsave, Fxrstor, Ldmxcsr, Stmxcsr, Swapgs, Syscall, Sysret, Vmcall, Vmmcall, Wbinvd, Clts,
     Lar, Lsl, Verr, Verw, Rdfsbase, Wrfsbase,
+    // x87 control and state management (Cpu.X87Environment.cs), XSAVE family (Cpu.Xsave.cs), SMSW
+    Fwait, Fnstenv, Fldenv, Fnsave, Frstor, Fnstsw, Fnclex, Xsave, Xsaveopt, Xsavec, Xrstor, Smsw,
     // SSE / SSE2
     MovScalar32, MovScalar64, Mov128, Mov128Aligned, MovdToXmm, MovdFromXmm, MovqXmm, MovqStore, Movhps, Movlps, Movhlps, Movlhps,
     Movmskps, Movmskpd, Pmovmskb,

@@ -512,12 +512,34 @@ internal static class OpBuilder
             case Mnemonic.Xsetbv: return Handler.Xsetbv;
             case Mnemonic.Xgetbv: return Handler.Xgetbv;
             case Mnemonic.Fninit: return Handler.Fninit;
+            case Mnemonic.Finit: d.Aux = 1; return Handler.Fninit;
+            case Mnemonic.Wait: return Handler.Fwait;
+            case Mnemonic.Fnstenv: return Handler.Fnstenv;
+            case Mnemonic.Fstenv: d.Aux = 1; return Handler.Fnstenv;
+            case Mnemonic.Fldenv: return Handler.Fldenv;
+            case Mnemonic.Fnsave: return Handler.Fnsave;
+            case Mnemonic.Fsave: d.Aux = 1; return Handler.Fnsave;
+            case Mnemonic.Frstor: return Handler.Frstor;
+            case Mnemonic.Fnstsw: return Handler.Fnstsw;
+            case Mnemonic.Fstsw: d.Aux = 1; return Handler.Fnstsw;
+            case Mnemonic.Fnclex: return Handler.Fnclex;
+            case Mnemonic.Fclex: d.Aux = 1; return Handler.Fnclex;
+            case Mnemonic.Xsave: return Handler.Xsave;
+            case Mnemonic.Xsave64: d.Aux = 1; return Handler.Xsave;
+            case Mnemonic.Xsaveopt: return Handler.Xsaveopt;
+            case Mnemonic.Xsaveopt64: d.Aux = 1; return Handler.Xsaveopt;
+            case Mnemonic.Xsavec: return Handler.Xsavec;
+            case Mnemonic.Xsavec64: d.Aux = 1; return Handler.Xsavec;
+            case Mnemonic.Xrstor: return Handler.Xrstor;
+            case Mnemonic.Xrstor64: d.Aux = 1; return Handler.Xrstor;
+            case Mnemonic.Smsw: return Handler.Smsw;
+            case Mnemonic.Movnti: return Handler.Mov;
             case Mnemonic.Fnstcw: return Handler.Fnstcw;
             case Mnemonic.Fldcw: return Handler.Fldcw;
-            case Mnemonic.Fxsave:
-            case Mnemonic.Fxsave64: return Handler.Fxsave;
-            case Mnemonic.Fxrstor:
-            case Mnemonic.Fxrstor64: return Handler.Fxrstor;
+            case Mnemonic.Fxsave: return Handler.Fxsave;
+            case Mnemonic.Fxsave64: d.Aux = 1; return Handler.Fxsave;
+            case Mnemonic.Fxrstor: return Handler.Fxrstor;
+            case Mnemonic.Fxrstor64: d.Aux = 1; return Handler.Fxrstor;
             case Mnemonic.Ldmxcsr: return Handler.Ldmxcsr;
             case Mnemonic.Stmxcsr: return Handler.Stmxcsr;
             case Mnemonic.Swapgs: return Handler.Swapgs;
