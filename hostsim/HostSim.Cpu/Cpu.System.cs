@@ -336,6 +336,9 @@ public sealed unsafe partial class Cpu
             case Handler.Smsw:
                 Smsw(d);
                 return true;
+            case >= Handler.Bextr and <= Handler.Blsr:
+                ExecuteBmi1(d);
+                return true;
             case Handler.Ldmxcsr:
                 {
                     uint v = (uint)Read(Ea(d), 4);

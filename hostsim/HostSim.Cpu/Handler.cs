@@ -27,6 +27,8 @@ internal enum Handler : ushort
     Lar, Lsl, Verr, Verw, Rdfsbase, Wrfsbase,
     // x87 control and state management (Cpu.X87Environment.cs), XSAVE family (Cpu.Xsave.cs), SMSW
     Fwait, Fnstenv, Fldenv, Fnsave, Frstor, Fnstsw, Fnclex, Xsave, Xsaveopt, Xsavec, Xrstor, Smsw,
+    // BMI1 besides ANDN (Cpu.Bmi1.cs)
+    Bextr, Blsi, Blsmsk, Blsr,
     // SSE / SSE2
     MovScalar32, MovScalar64, Mov128, Mov128Aligned, MovdToXmm, MovdFromXmm, MovqXmm, MovqStore, Movhps, Movlps, Movhlps, Movlhps,
     Movmskps, Movmskpd, Pmovmskb,

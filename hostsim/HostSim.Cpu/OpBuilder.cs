@@ -342,6 +342,10 @@ internal static class OpBuilder
             case Mnemonic.Lzcnt: return Handler.Lzcnt;
             case Mnemonic.Popcnt: return Handler.Popcnt;
             case Mnemonic.Andn: return Handler.Andn;
+            case Mnemonic.Bextr: return insn.Op2Kind == OpKind.Register ? Handler.Bextr : Handler.Unimplemented; // not the TBM imm32 form
+            case Mnemonic.Blsi: return Handler.Blsi;
+            case Mnemonic.Blsmsk: return Handler.Blsmsk;
+            case Mnemonic.Blsr: return Handler.Blsr;
             case Mnemonic.Clc: return Handler.Clc;
             case Mnemonic.Stc: return Handler.Stc;
             case Mnemonic.Cmc: return Handler.Cmc;
