@@ -327,7 +327,7 @@ public sealed unsafe partial class Cpu
             case Handler.Fxrstor:
                 FxRestore(Ea(d), d.Aux != 0);
                 return true;
-            case >= Handler.Fwait and <= Handler.Fnclex:
+            case >= Handler.Fwait and <= Handler.X87Arithmetic:
                 ExecuteX87Control(d);
                 return true;
             case >= Handler.Xsave and <= Handler.Xrstor:

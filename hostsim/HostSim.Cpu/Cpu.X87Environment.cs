@@ -6,7 +6,8 @@ namespace HekiGuest.HostSim.Cpu;
 /// 32-bit operand size (also in 64-bit mode) and 14 bytes with a 16-bit one; the state image adds
 /// ST(0)-ST(7), 10 bytes each. Reserved halves of the 32-bit layout are stored as 0xFFFF (what
 /// the processors this was checked against write) and ignored on load. Also FNSTSW, FNCLEX and
-/// WAIT. The core has no real mode, so the real-mode layouts do not arise.
+/// WAIT; every other x87 instruction raises #NM under CR0.EM or CR0.TS, else #UD (the core has
+/// no x87 arithmetic). The core has no real mode, so the real-mode layouts do not arise.
 /// </summary>
 public sealed partial class Cpu
 {
@@ -51,7 +52,10 @@ public sealed partial class Cpu
                 FpuStatus &= 0x7F00;                      // PE UE OE ZE DE IE SF ES and B clear; C0-C3 and TOP stay
                 return;
             default:
-                RaiseUnimplemented(d, "x87 form not implemented by the hostsim core");
+                // x87 arithmetic is not implemented; CR0.EM = 1 (or TS = 1) still gives #NM first,
+                // as on a CPU, so a guest that emulates the FPU through #NM works
+                CheckFpuAvailable();
+                RaiseUnimplemented(d, "x87 arithmetic is not implemented by the hostsim core");
                 return;
         }
     }

@@ -26,7 +26,7 @@ internal enum Handler : ushort
     Fninit, Fnstcw, Fldcw, Fxsave, Fxrstor, Ldmxcsr, Stmxcsr, Swapgs, Syscall, Sysret, Vmcall, Vmmcall, Wbinvd, Clts,
     Lar, Lsl, Verr, Verw, Rdfsbase, Wrfsbase,
     // x87 control and state management (Cpu.X87Environment.cs), XSAVE family (Cpu.Xsave.cs), SMSW
-    Fwait, Fnstenv, Fldenv, Fnsave, Frstor, Fnstsw, Fnclex, Xsave, Xsaveopt, Xsavec, Xrstor, Smsw,
+    Fwait, Fnstenv, Fldenv, Fnsave, Frstor, Fnstsw, Fnclex, X87Arithmetic, Xsave, Xsaveopt, Xsavec, Xrstor, Smsw,
     // BMI1 besides ANDN (Cpu.Bmi1.cs)
     Bextr, Blsi, Blsmsk, Blsr,
     // SSE / SSE2

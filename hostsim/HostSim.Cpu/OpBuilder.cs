@@ -577,7 +577,20 @@ internal static class OpBuilder
                 return Handler.Cmovcc;
             }
         }
+        if (IsX87Escape(in insn))
+        {
+            return Handler.X87Arithmetic; // the x87 escapes the core lacks: #NM under CR0.EM/TS, else #UD with a diagnostic
+        }
         return SseClassifier.Classify(d, in insn);
+    }
+
+    /// <summary>An x87 instruction: legacy map, first opcode byte D8-DF (Iced keeps "D9 E8" as one two-byte opcode).</summary>
+    private static bool IsX87Escape(in Instruction insn)
+    {
+        if (insn.Encoding != EncodingKind.Legacy) return false;
+        var oc = insn.Code.ToOpCode();
+        uint first = oc.OpCodeLength == 2 ? oc.OpCode >> 8 : oc.OpCode;
+        return oc.Table == OpCodeTableKind.Normal && first is >= 0xD8 and <= 0xDF;
     }
 
     private static int AddrSize(in Instruction insn)

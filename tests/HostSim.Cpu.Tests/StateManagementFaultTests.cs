@@ -254,6 +254,21 @@ public sealed class StateManagementFaultTests
     }
 
     [Fact]
+    public void X87_arithmetic_the_core_lacks_raises_nm_under_cr0_em_and_ud_with_a_diagnostic_otherwise()
+    {
+        using var em = new GuestBox();
+        em.Cpu.Cr0 |= 4;
+        em.Load(a => { a.fld1(); a.hlt(); });
+        AssertFault(em, GuestFault.DeviceNotAvailable);
+
+        using var plain = new GuestBox();
+        plain.Load(a => { a.fld1(); a.hlt(); });
+        Assert.Equal(StopReason.Exception, plain.Run());
+        Assert.Equal(GuestFault.InvalidOpcode, plain.Cpu.PendingException!.Value.Fault.Vector);
+        Assert.Equal(1, plain.Cpu.DiagnosticsRaised);
+    }
+
+    [Fact]
     public void Waiting_forms_raise_mf_for_a_pending_unmasked_exception_the_no_wait_forms_do_not()
     {
         using var box = new GuestBox();                            // CR0.NE = 1 in long mode
