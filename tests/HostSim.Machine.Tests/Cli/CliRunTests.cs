@@ -93,6 +93,15 @@ public sealed partial class CliRunTests(CliFiles files) : IClassFixture<CliFiles
     }
 
     [Fact]
+    public void Run_help_documents_stop_on_unimplemented()
+    {
+        var r = HostSimProcess.Run("run", "--help");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("--stop-on-unimplemented", r.Stdout);
+        Assert.Contains("71 unimplemented instruction (--stop-on-unimplemented)", r.Stdout);
+    }
+
+    [Fact]
     public void Unimplemented_instruction_by_default_delivers_ud_to_the_guest_and_notes_it()
     {
         // The guest has no IDT: the #UD it is given becomes #GP, #DF, then a triple fault (70),
