@@ -339,6 +339,12 @@ public sealed unsafe partial class Cpu
             case >= Handler.Bextr and <= Handler.Blsr:
                 ExecuteBmi1(d);
                 return true;
+            case Handler.LoadFarPointer: LoadFarPointer(d); return true;
+            case Handler.Xlat: Xlat(d); return true;
+            case Handler.Lmsw: Lmsw(d); return true;
+            case Handler.Rdpmc: Rdpmc(); return true;
+            case Handler.Ins or Handler.Outs: StringIo(d); return true;
+            case Handler.Lar or Handler.Lsl or Handler.Verr or Handler.Verw: DescriptorQuery(d); return true;
             case Handler.Ldmxcsr:
                 {
                     uint v = (uint)Read(Ea(d), 4);

@@ -29,6 +29,8 @@ internal enum Handler : ushort
     Fwait, Fnstenv, Fldenv, Fnsave, Frstor, Fnstsw, Fnclex, X87Arithmetic, Xsave, Xsaveopt, Xsavec, Xrstor, Smsw,
     // BMI1 besides ANDN (Cpu.Bmi1.cs)
     Bextr, Blsi, Blsmsk, Blsr,
+    // base ISA additions: far-pointer loads, XLAT, LMSW, RDPMC, string I/O (Cpu.SegmentLoads.cs, Cpu.Xlat.cs, Cpu.ControlExtras.cs, Cpu.StringIo.cs)
+    LoadFarPointer, Xlat, Lmsw, Rdpmc, Ins, Outs,
     // SSE / SSE2
     MovScalar32, MovScalar64, Mov128, Mov128Aligned, MovdToXmm, MovdFromXmm, MovqXmm, MovqStore, Movhps, Movlps, Movhlps, Movlhps,
     Movmskps, Movmskpd, Pmovmskb,

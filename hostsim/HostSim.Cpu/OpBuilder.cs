@@ -538,6 +538,22 @@ internal static class OpBuilder
             case Mnemonic.Xrstor64: d.Aux = 1; return Handler.Xrstor;
             case Mnemonic.Smsw: return Handler.Smsw;
             case Mnemonic.Movnti: return Handler.Mov;
+            case Mnemonic.Lds: d.Aux = 3; return Handler.LoadFarPointer;
+            case Mnemonic.Les: d.Aux = 0; return Handler.LoadFarPointer;
+            case Mnemonic.Lfs: d.Aux = 4; return Handler.LoadFarPointer;
+            case Mnemonic.Lgs: d.Aux = 5; return Handler.LoadFarPointer;
+            case Mnemonic.Lss: d.Aux = 2; return Handler.LoadFarPointer;
+            case Mnemonic.Xlatb: d.Index = DecodedOp.NoReg; return Handler.Xlat;     // Iced names AL as the index
+            case Mnemonic.Lmsw: return Handler.Lmsw;
+            case Mnemonic.Rdpmc: return Handler.Rdpmc;
+            case Mnemonic.Insb or Mnemonic.Insw or Mnemonic.Insd: return StringIoOp(d, in insn, Handler.Ins);
+            case Mnemonic.Outsb or Mnemonic.Outsw or Mnemonic.Outsd: return StringIoOp(d, in insn, Handler.Outs);
+            case Mnemonic.Lar: return Handler.Lar;
+            case Mnemonic.Lsl: return Handler.Lsl;
+            case Mnemonic.Verr: return Handler.Verr;
+            case Mnemonic.Verw: return Handler.Verw;
+            case Mnemonic.Reservednop:                                                 // 0F 18-1F hint space
+            case Mnemonic.Prefetch: return Handler.Nop;                                // 0F 0D /0 and /2-7: a NOP
             case Mnemonic.Fnstcw: return Handler.Fnstcw;
             case Mnemonic.Fldcw: return Handler.Fldcw;
             case Mnemonic.Fxsave: return Handler.Fxsave;
@@ -623,6 +639,22 @@ internal static class OpBuilder
             d.Imm = 1;
         }
         d.Imm &= 0xFF;
+        return h;
+    }
+
+    /// <summary>INS/OUTS: element size from the memory operand, address size from the index
+    /// register Iced names (ES:rDI for INS, seg:rSI for OUTS).</summary>
+    private static Handler StringIoOp(DecodedOp d, in Instruction insn, Handler h)
+    {
+        var k = h == Handler.Ins ? insn.Op0Kind : insn.Op1Kind;
+        d.Size = insn.MemorySize.GetSize();
+        d.Aux = (byte)(k switch
+        {
+            OpKind.MemorySegRSI or OpKind.MemoryESRDI => 8,
+            OpKind.MemorySegESI or OpKind.MemoryESEDI => 4,
+            _ => 2,
+        });
+        d.Seg = (byte)(insn.MemorySegment - Register.ES);
         return h;
     }
 
