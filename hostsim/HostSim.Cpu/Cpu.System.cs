@@ -339,6 +339,7 @@ public sealed unsafe partial class Cpu
             case >= Handler.Bextr and <= Handler.Blsr:
                 ExecuteBmi1(d);
                 return true;
+            case Handler.TooLong: Raise(GuestFault.GP()); return false;
             case Handler.LoadFarPointer: LoadFarPointer(d); return true;
             case Handler.Xlat: Xlat(d); return true;
             case Handler.Lmsw: Lmsw(d); return true;

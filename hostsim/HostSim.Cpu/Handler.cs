@@ -31,6 +31,8 @@ internal enum Handler : ushort
     Bextr, Blsi, Blsmsk, Blsr,
     // base ISA additions: far-pointer loads, XLAT, LMSW, RDPMC, string I/O (Cpu.SegmentLoads.cs, Cpu.Xlat.cs, Cpu.ControlExtras.cs, Cpu.StringIo.cs)
     LoadFarPointer, Xlat, Lmsw, Rdpmc, Ins, Outs,
+    // an instruction longer than 15 bytes: #GP(0), not #UD (SDM vol. 3, 2.3.11 / vol. 2, 2.3.11)
+    TooLong,
     // SSE / SSE2
     MovScalar32, MovScalar64, Mov128, Mov128Aligned, MovdToXmm, MovdFromXmm, MovqXmm, MovqStore, Movhps, Movlps, Movhlps, Movlhps,
     Movmskps, Movmskpd, Pmovmskb,

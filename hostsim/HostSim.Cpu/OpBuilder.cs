@@ -17,7 +17,7 @@ internal static class OpBuilder
         };
         if (insn.IsInvalid)
         {
-            d.H = Handler.Invalid;
+            d.H = InstructionLength.ExceedsLimit(bytes, bitness) ? Handler.TooLong : Handler.Invalid;
             return d;
         }
 

@@ -216,6 +216,27 @@ public sealed class BaseIsaAdditionsTests
     }
 
     [Fact]
+    public void An_instruction_longer_than_15_bytes_raises_gp0_not_ud()
+    {
+        using var box = new GuestBox();
+        var code = Enumerable.Repeat((byte)0x66, 14).Concat(new byte[] { 0x48, 0x05, 1, 0, 0, 0 }).ToArray();   // 14 x o16, add rax, imm32: 20 bytes
+        box.LoadBytes(code);
+        Assert.Equal(StopReason.Exception, box.Run());
+        Assert.Equal(GuestFault.GP(0), box.Cpu.PendingException!.Value.Fault);
+        Assert.Equal(0, box.Cpu.DiagnosticsRaised);
+
+        using var undefined = new GuestBox();                     // 14 x o16 + PUSH ES (undefined in 64-bit mode): still #UD
+        undefined.LoadBytes(Enumerable.Repeat((byte)0x66, 14).Concat(new byte[] { 0x06 }).ToArray());
+        Assert.Equal(StopReason.Exception, undefined.Run());
+        Assert.Equal(GuestFault.InvalidOpcode, undefined.Cpu.PendingException!.Value.Fault.Vector);
+
+        using var ok = new GuestBox();                            // 15 bytes exactly is fine
+        ok.LoadBytes(Enumerable.Repeat((byte)0x66, 9).Concat(new byte[] { 0x48, 0x05, 1, 0, 0, 0, 0xF4 }).ToArray());
+        Assert.True(ok.Run() == StopReason.Halted, ok.Describe());
+        Assert.Equal(1UL, ok.Cpu.Gpr[Cpu.RAX]);
+    }
+
+    [Fact]
     public void Hint_nops_in_0f_18_to_0f_1f_run_as_nops()
     {
         using var box = new GuestBox();
