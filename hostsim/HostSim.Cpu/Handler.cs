@@ -33,6 +33,8 @@ internal enum Handler : ushort
     LoadFarPointer, Xlat, Lmsw, Rdpmc, Ins, Outs,
     // an instruction longer than 15 bytes: #GP(0), not #UD (SDM vol. 3, 2.3.11 / vol. 2, 2.3.11)
     TooLong,
+    // outside 64-bit mode only (Cpu.Legacy32.cs)
+    Pusha, Popa, Daa, Das, Aaa, Aas, Aam, Aad, Salc, Bound, Arpl,
     // SSE / SSE2
     MovScalar32, MovScalar64, Mov128, Mov128Aligned, MovdToXmm, MovdFromXmm, MovqXmm, MovqStore, Movhps, Movlps, Movhlps, Movlhps,
     Movmskps, Movmskpd, Pmovmskb,
