@@ -340,6 +340,7 @@ public sealed unsafe partial class Cpu
                 ExecuteBmi1(d);
                 return true;
             case Handler.TooLong: Raise(GuestFault.GP()); return false;
+            case Handler.CallFar: CallFar(d); return true;
             case >= Handler.Pusha and <= Handler.Arpl: ExecuteLegacy32(d); return true;
             case Handler.LoadFarPointer: LoadFarPointer(d); return true;
             case Handler.Xlat: Xlat(d); return true;

@@ -375,11 +375,13 @@ internal static class OpBuilder
                 }
                 if (insn.Op0Kind == OpKind.Memory && insn.MemorySize is MemorySize.SegPtr16 or MemorySize.SegPtr32 or MemorySize.SegPtr64)
                 {
-                    return Handler.Unimplemented;
+                    d.Size = insn.MemorySize switch { MemorySize.SegPtr16 => 2, MemorySize.SegPtr32 => 4, _ => 8 };
+                    return Handler.CallFar;
                 }
                 if (insn.Op0Kind is OpKind.FarBranch16 or OpKind.FarBranch32)
                 {
-                    return Handler.Unimplemented;
+                    d.Size = insn.Op0Kind == OpKind.FarBranch16 ? 2 : 4;
+                    return Handler.CallFar;
                 }
                 d.Size1 = d.Size;
                 d.Size = StackOperandSize(insn, 64);
