@@ -38,6 +38,11 @@ public static class RunCommand
         };
         var serialFile = new Option<string?>("--serial") { Description = "Write the guest's serial output (COM1) to FILE instead of stdout." };
         var events = new Option<string?>("--events") { Description = "Write HekiGuest configure and denial events to FILE as JSON lines." };
+        var stopOnUnimplemented = new Option<bool>("--stop-on-unimplemented")
+        {
+            Description = "Debugging: stop (exit code 71, with a report) at the first valid instruction the simulator does not implement, "
+                + "instead of delivering #UD to the guest as a CPU without it would. Undefined opcodes always deliver #UD.",
+        };
         var pin = new Option<string[]>("--pin")
         {
             Description = "Host userspace pins CR bits high before the guest runs (and after every reset): cr0=MASK,cr4=MASK. Repeatable.",
@@ -45,16 +50,17 @@ public static class RunCommand
         };
 
         var command = new Command("run", "Boot a kernel on the simulated PC. Exit code: the guest's debug-exit code ((value << 1) | 1), "
-            + "2 for bad input, 70 triple fault, 71 unimplemented instruction, 72 halted forever, 73 stopped on a denial, 124 timeout or instruction limit.")
+            + "2 for bad input, 70 triple fault, 71 unimplemented instruction (--stop-on-unimplemented), 72 halted forever, 73 stopped on a denial, 124 timeout or instruction limit.")
         {
             kernel, modules, cmdline, memory, timeout, maxInstructions, trace, boot, quiet, profile, onDenial, events, pin, serialFile,
+            stopOnUnimplemented,
         };
         command.SetAction(parse => Run(
             parse.GetValue(kernel)!, parse.GetValue(modules) ?? [], parse.GetValue(cmdline) ?? "", parse.GetValue(memory) ?? "128M",
             parse.GetValue(timeout), parse.GetValue(maxInstructions), parse.GetValue(trace), parse.GetValue(boot) ?? "auto",
             parse.GetValue(quiet),
             HekiSettings(parse.GetValue(profile) ?? "heki", parse.GetValue(onDenial) ?? "inject", parse.GetValue(pin) ?? []),
-            parse.GetValue(events), parse.GetValue(serialFile)));
+            parse.GetValue(events), parse.GetValue(serialFile), parse.GetValue(stopOnUnimplemented)));
         return command;
     }
 
@@ -75,7 +81,8 @@ public static class RunCommand
     }
 
     private static int Run(string kernelPath, string[] moduleArgs, string cmdline, string memoryText, string? timeoutText,
-        long? maxInstructions, string? tracePath, string bootText, bool quiet, HekiHostOptions heki, string? eventsPath, string? serialPath)
+        long? maxInstructions, string? tracePath, string bootText, bool quiet, HekiHostOptions heki, string? eventsPath, string? serialPath,
+        bool stopOnUnimplemented)
     {
         ulong memory = ValueParsers.ParseSize(memoryText);
         if (memory < (2UL << 20) || memory > (16UL << 30) || (memory & 0xFFF) != 0)
@@ -104,6 +111,14 @@ public static class RunCommand
         using var vm = new VirtualMachine(memory, b => serial.WriteByte(b));
         using var traceWriter = tracePath is null ? null : new JsonTraceWriter(OpenOutput(tracePath, "trace"), symbolMap.Value);
         vm.Trace = traceWriter;
+        vm.StopOnUnimplemented = stopOnUnimplemented;
+        int unimplementedNotes = 0;
+        vm.UnimplementedInstruction += d =>
+        {
+            // bounded: a guest that loops on an instruction the core lacks must not flood stderr
+            if (++unimplementedNotes <= 10)
+                Console.Error.WriteLine($"hostsim: note: #UD for an instruction the simulator does not implement at 0x{d.Rip:x}: {d.Mnemonic} [{Convert.ToHexString(d.Bytes)}]");
+        };
         using var eventWriter = eventsPath is null ? null : new JsonEventWriter(OpenOutput(eventsPath, "events"));
         _ = new HekiHost(vm, heki with { Events = eventWriter });
         vm.Ports.UnmodelledAccess += (port, write) =>

@@ -416,7 +416,7 @@ public sealed unsafe partial class Cpu
                 StringOp(d, size);
                 return true;
             case Handler.Invalid:
-                RaiseUnimplemented(d, "undecodable instruction");
+                Raise(GuestFault.UD()); // architecturally undefined: a plain #UD, like a CPU
                 return false;
             case Handler.Unimplemented:
                 RaiseUnimplemented(d, "instruction not implemented by the hostsim core");

@@ -22,7 +22,7 @@ public sealed unsafe partial class Cpu
         {
             ea += Gpr[d.Index] << d.Scale;
         }
-        return d.Addr32 ? (uint)ea : ea;
+        return ea & d.AddrMask;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -196,6 +196,10 @@ public sealed unsafe partial class Cpu
     internal ulong Pop(int size)
     {
         ulong sp = Gpr[RSP];
+        if (Bitness != 64)
+        {
+            sp &= SpMask; // a 16-bit stack (SS.B = 0) addresses with SP only
+        }
         ulong v = Read((sp + _segBase[SS]) & _ipMask, size);
         SetSp(sp + (ulong)size);
         return v;
@@ -215,5 +219,7 @@ public sealed unsafe partial class Cpu
         }
     }
 
-    private ulong PeekStack(ulong offset, int size) => Read((Gpr[RSP] + offset + _segBase[SS]) & (Bitness == 64 ? ulong.MaxValue : SpMask), size);
+    private ulong PeekStack(ulong offset, int size) => Bitness == 64
+        ? Read(Gpr[RSP] + offset, size)
+        : Read((((Gpr[RSP] + offset) & SpMask) + _segBase[SS]) & _ipMask, size);
 }

@@ -309,9 +309,8 @@ public sealed unsafe partial class Cpu
                 return true;
             case Handler.Fninit:
                 CheckFpuAvailable();
-                FpuControl = 0x37F;
-                FpuStatus = 0;
-                FpuTagAbridged = 0;
+                if (d.Aux != 0) FpuWait();
+                FpuInitialise();
                 return true;
             case Handler.Fnstcw:
                 CheckFpuAvailable();
@@ -320,13 +319,35 @@ public sealed unsafe partial class Cpu
             case Handler.Fldcw:
                 CheckFpuAvailable();
                 FpuControl = (ushort)Read(Ea(d), 2);
+                FpuStatus = FpuStatusWithSummary(FpuStatus, FpuControl);
                 return true;
             case Handler.Fxsave:
-                FxSave(Ea(d));
+                FxSave(Ea(d), d.Aux != 0);
                 return true;
             case Handler.Fxrstor:
-                FxRestore(Ea(d));
+                FxRestore(Ea(d), d.Aux != 0);
                 return true;
+            case >= Handler.Fwait and <= Handler.X87Arithmetic:
+                ExecuteX87Control(d);
+                return true;
+            case >= Handler.Xsave and <= Handler.Xrstor:
+                ExecuteXsave(d);
+                return true;
+            case Handler.Smsw:
+                Smsw(d);
+                return true;
+            case >= Handler.Bextr and <= Handler.Blsr:
+                ExecuteBmi1(d);
+                return true;
+            case Handler.TooLong: Raise(GuestFault.GP()); return false;
+            case Handler.CallFar: CallFar(d); return true;
+            case >= Handler.Pusha and <= Handler.Arpl: ExecuteLegacy32(d); return true;
+            case Handler.LoadFarPointer: LoadFarPointer(d); return true;
+            case Handler.Xlat: Xlat(d); return true;
+            case Handler.Lmsw: Lmsw(d); return true;
+            case Handler.Rdpmc: Rdpmc(); return true;
+            case Handler.Ins or Handler.Outs: StringIo(d); return true;
+            case Handler.Lar or Handler.Lsl or Handler.Verr or Handler.Verw: DescriptorQuery(d); return true;
             case Handler.Ldmxcsr:
                 {
                     uint v = (uint)Read(Ea(d), 4);
@@ -736,51 +757,5 @@ public sealed unsafe partial class Cpu
         Rflags = (Gpr[11] & 0x3C7FD7) | Flag.Reserved1;
         UpdateMode();
         Rip = target;
-    }
-
-    // ---- FXSAVE / FXRSTOR ----
-
-    private void FxSave(ulong la)
-    {
-        CheckFpuAvailable();
-        if ((la & 15) != 0) Raise(GuestFault.GP());
-        ProbeWrite(la, 512);
-        Write(la, 2, FpuControl);
-        Write(la + 2, 2, FpuStatus);
-        Write(la + 4, 1, FpuTagAbridged);
-        Write(la + 5, 1, 0);
-        Write(la + 6, 2, 0);
-        Write(la + 8, 8, 0);
-        Write(la + 16, 8, 0);
-        Write(la + 24, 4, Mxcsr);
-        Write(la + 28, 4, 0xFFFF);
-        for (ulong i = 32; i < 160; i += 8) Write(la + i, 8, 0);
-        int n = Bitness == 64 ? 16 : 8;
-        for (int i = 0; i < n; i++)
-        {
-            Write(la + 160 + (ulong)(16 * i), 8, Xmm[i].GetElement(0));
-            Write(la + 168 + (ulong)(16 * i), 8, Xmm[i].GetElement(1));
-        }
-    }
-
-    private void FxRestore(ulong la)
-    {
-        CheckFpuAvailable();
-        if ((la & 15) != 0) Raise(GuestFault.GP());
-        uint mx = (uint)Read(la + 24, 4);
-        if ((mx & ~0xFFFFu) != 0) Raise(GuestFault.GP());
-        ushort fcw = (ushort)Read(la, 2), fsw = (ushort)Read(la + 2, 2);
-        byte ftw = (byte)Read(la + 4, 1);
-        int n = Bitness == 64 ? 16 : 8;
-        var regs = new System.Runtime.Intrinsics.Vector128<ulong>[n];
-        for (int i = 0; i < n; i++)
-        {
-            regs[i] = System.Runtime.Intrinsics.Vector128.Create(Read(la + 160 + (ulong)(16 * i), 8), Read(la + 168 + (ulong)(16 * i), 8));
-        }
-        FpuControl = fcw;
-        FpuStatus = fsw;
-        FpuTagAbridged = ftw;
-        Mxcsr = mx;
-        regs.CopyTo(Xmm, 0);
     }
 }

@@ -190,6 +190,7 @@ public sealed unsafe partial class Cpu
         FpuControl = 0x37F;
         FpuStatus = 0;
         FpuTagAbridged = 0;
+        ResetFpuExtras();
         for (int i = 0; i < 6; i++)
         {
             Segments[i] = new SegmentRegister { Attributes = 0x93, Limit = 0xFFFF };
@@ -373,6 +374,7 @@ public sealed unsafe partial class Cpu
             _diagnostics.RemoveAt(0);
         }
         _diagnostics.Add(new Diagnostic(CurrentInstructionRip, d.Insn.IsInvalid ? "(bad)" : d.Mnemonic, d.Bytes, message));
+        _diagnosticsRaised++;
         Raise(GuestFault.UD());
     }
 

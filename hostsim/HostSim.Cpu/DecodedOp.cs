@@ -31,6 +31,10 @@ internal sealed class DecodedOp
     public byte Scale;
     public byte Seg;
     public bool Addr32;
+
+    /// <summary>The effective address wraps at the address size: all ones (64-bit), 2^32 - 1
+    /// (32-bit, <see cref="Addr32"/>) or 0xFFFF (16-bit addressing).</summary>
+    public ulong AddrMask = ulong.MaxValue;
     public long Disp;
 
     public ulong Imm;
@@ -42,7 +46,6 @@ internal sealed class DecodedOp
     public byte Cond;
     public byte Rep;    // 0 none, 1 REP/REPE, 2 REPNE
     public byte Aux;    // handler-specific sub-operation
-    public bool Unsupported;
 
     public Instruction Insn;
     public byte[] Bytes = [];

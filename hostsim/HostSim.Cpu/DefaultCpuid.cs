@@ -1,13 +1,21 @@
 namespace HekiGuest.HostSim.Cpu;
 
 /// <summary>
-/// CPUID as implemented by this core: SSE/SSE2, CX8/CX16, CMOV, FXSR, POPCNT, LZCNT, BMI1 (TZCNT/ANDN),
-/// XSAVE/XSETBV (x87+SSE state only), long mode, NX, SYSCALL, RDTSCP, FSGSBASE. SMEP/SMAP/UMIP/PGE
-/// are advertised for the machine layer that implements paging.
+/// CPUID as implemented by this core, and nothing more: every bit set here names something the
+/// core executes (tests/HostSim.Cpu.Tests/CpuidFeatureTests.cs runs an instruction per bit).
+/// Leaf 1: TSC, MSR, PAE, PSE, CX8, PGE, CMOV, PAT, CLFSH, FXSR, SSE, SSE2; CX16, POPCNT, XSAVE,
+/// OSXSAVE (mirrors CR4). Leaf 7: FSGSBASE, BMI1, SMEP, SMAP, FPU CS/DS deprecated; UMIP. Leaf
+/// 0xD: XCR0 x87+SSE, XSAVEOPT, XSAVEC. Extended: LAHF/SAHF, LZCNT, SYSCALL, NX, RDTSCP, LM.
+/// Deliberately clear: FPU (the core has no x87 arithmetic, only the x87 control and
+/// state-management instructions), APIC (no local APIC is modelled), SEP (no SYSENTER/SYSEXIT),
+/// MMX, SSE3 and later, AVX. SMEP/SMAP/UMIP/PGE/PSE/PAE/NX take effect in the machine's paging.
 /// </summary>
 public sealed class DefaultCpuid : ICpuidProvider
 {
     public const string Vendor = "HekiHostSim!";
+
+    /// <summary>The highest basic leaf (0xD, XSAVE).</summary>
+    public const uint MaxBasicLeaf = 0xD;
 
     public CpuidResult Query(Cpu cpu, uint leaf, uint subleaf)
     {
@@ -15,24 +23,28 @@ public sealed class DefaultCpuid : ICpuidProvider
         switch (leaf)
         {
             case 0:
-                return new CpuidResult(7, Chars(Vendor, 0), Chars(Vendor, 8), Chars(Vendor, 4));
+                return new CpuidResult(MaxBasicLeaf, Chars(Vendor, 0), Chars(Vendor, 8), Chars(Vendor, 4));
             case 1:
                 {
-                    // family 6 model 0x3A-ish; EDX: FPU TSC MSR PAE CX8 APIC SEP PGE CMOV PAT PSE36? CLFSH FXSR SSE SSE2
-                    uint edx = 1u << 0 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | 1u << 9 | 1u << 11 | 1u << 13
+                    // EDX: PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) PGE(13) CMOV(15) PAT(16) CLFSH(19) FXSR(24) SSE(25) SSE2(26)
+                    uint edx = 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | 1u << 13
                         | 1u << 15 | 1u << 16 | 1u << 19 | 1u << 24 | 1u << 25 | 1u << 26;
                     // ECX: CX16(13) POPCNT(23) XSAVE(26) OSXSAVE(27, mirrors CR4)
                     uint ecx = 1u << 13 | 1u << 23 | 1u << 26 | ((cpu.Cr4 & (1UL << 18)) != 0 ? 1u << 27 : 0);
+                    // EBX: CLFLUSH line 8 x 8 bytes, one logical processor
                     return new CpuidResult(0x000306A9, 0x00010800, ecx, edx);
                 }
             case 7:
-                // EBX: FSGSBASE(0) BMI1(3) SMEP(7) SMAP(20); ECX: UMIP(2)
-                return subleaf == 0 ? new CpuidResult(0, 1u << 0 | 1u << 3 | 1u << 7 | 1u << 20, 1u << 2, 0) : default;
+                // EBX: FSGSBASE(0) BMI1(3) SMEP(7) FPU CS/DS deprecated(13) SMAP(20); ECX: UMIP(2)
+                return subleaf == 0 ? new CpuidResult(0, 1u << 0 | 1u << 3 | 1u << 7 | 1u << 13 | 1u << 20, 1u << 2, 0) : default;
             case 0xD:
                 return subleaf switch
                 {
-                    0 => new CpuidResult(3, 512 + 64, 512 + 64, 0),
-                    1 => new CpuidResult(0, 0, 0, 0),
+                    // supported XCR0 bits; area size for the enabled XCR0 and for all supported
+                    // components (both only the legacy region + header: x87 and SSE live there)
+                    0 => new CpuidResult((uint)Cpu.XsaveSupportedMask, Cpu.XsaveAreaSize, Cpu.XsaveAreaSize, 0),
+                    // XSAVEOPT(0) XSAVEC(1); compacted size for XCR0 (no IA32_XSS components)
+                    1 => new CpuidResult(1u << 0 | 1u << 1, Cpu.XsaveAreaSize, 0, 0),
                     _ => default,
                 };
             case 0x8000_0000:

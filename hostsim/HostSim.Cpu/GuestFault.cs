@@ -15,6 +15,7 @@ public readonly record struct GuestFault(byte Vector, bool HasErrorCode, uint Er
     public const byte GeneralProtection = 13;
     public const byte PageFault = 14;
     public const byte StackFault = 12;
+    public const byte X87FloatingPoint = 16;
     public const byte AlignmentCheck = 17;
     public const byte SimdFloatingPoint = 19;
 

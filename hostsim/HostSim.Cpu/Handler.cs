@@ -25,6 +25,16 @@ internal enum Handler : ushort
     Rdmsr, Wrmsr, Rdtsc, Rdtscp, Cpuid, Iret, Int, Int3, Into, Int1, Ud2, Invlpg, Xsetbv, Xgetbv,
     Fninit, Fnstcw, Fldcw, Fxsave, Fxrstor, Ldmxcsr, Stmxcsr, Swapgs, Syscall, Sysret, Vmcall, Vmmcall, Wbinvd, Clts,
     Lar, Lsl, Verr, Verw, Rdfsbase, Wrfsbase,
+    // x87 control and state management (Cpu.X87Environment.cs), XSAVE family (Cpu.Xsave.cs), SMSW
+    Fwait, Fnstenv, Fldenv, Fnsave, Frstor, Fnstsw, Fnclex, X87Arithmetic, Xsave, Xsaveopt, Xsavec, Xrstor, Smsw,
+    // BMI1 besides ANDN (Cpu.Bmi1.cs)
+    Bextr, Blsi, Blsmsk, Blsr,
+    // base ISA additions: far-pointer loads, XLAT, LMSW, RDPMC, string I/O (Cpu.SegmentLoads.cs, Cpu.Xlat.cs, Cpu.ControlExtras.cs, Cpu.StringIo.cs)
+    LoadFarPointer, Xlat, Lmsw, Rdpmc, Ins, Outs,
+    // an instruction longer than 15 bytes: #GP(0), not #UD (SDM vol. 3, 2.3.11 / vol. 2, 2.3.11)
+    TooLong,
+    // outside 64-bit mode only (Cpu.Legacy32.cs)
+    Pusha, Popa, Daa, Das, Aaa, Aas, Aam, Aad, Salc, Bound, Arpl,
     // SSE / SSE2
     MovScalar32, MovScalar64, Mov128, Mov128Aligned, MovdToXmm, MovdFromXmm, MovqXmm, MovqStore, Movhps, Movlps, Movhlps, Movlhps,
     Movmskps, Movmskpd, Pmovmskb,

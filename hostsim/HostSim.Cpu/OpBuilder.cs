@@ -17,7 +17,7 @@ internal static class OpBuilder
         };
         if (insn.IsInvalid)
         {
-            d.H = Handler.Invalid;
+            d.H = InstructionLength.ExceedsLimit(bytes, bitness) ? Handler.TooLong : Handler.Invalid;
             return d;
         }
 
@@ -112,6 +112,11 @@ internal static class OpBuilder
         d.Scale = (byte)(insn.MemoryIndexScale switch { 1 => 0, 2 => 1, 4 => 2, _ => 3 });
         var b = insn.MemoryBase;
         d.Addr32 = false;
+        if (Addressing16.Uses(in insn))
+        {
+            Addressing16.Digest(d, in insn);
+            return;
+        }
         if (b == Register.RIP || b == Register.EIP)
         {
             d.Base = DecodedOp.RipReg;
@@ -126,10 +131,6 @@ internal static class OpBuilder
             if (addrReg != Register.None)
             {
                 d.Addr32 = addrReg.IsGPR32();
-                if (addrReg.IsGPR16())
-                {
-                    d.Unsupported = true; // 16-bit addressing is not modelled
-                }
             }
             else
             {
@@ -140,6 +141,7 @@ internal static class OpBuilder
                 d.Disp = (long)(uint)d.Disp;
             }
         }
+        d.AddrMask = d.Addr32 ? 0xFFFF_FFFFUL : ulong.MaxValue;
         var idx = insn.MemoryIndex;
         d.Index = idx == Register.None ? DecodedOp.NoReg : idx.IsXMM() ? DecodedOp.NoReg : GprIndex(idx);
     }
@@ -233,11 +235,6 @@ internal static class OpBuilder
 
     private static Handler Classify(DecodedOp d, in Instruction insn)
     {
-        if (d.Unsupported)
-        {
-            // 16-bit addressing marked while decoding the memory operand
-            return Handler.Unimplemented;
-        }
         var m = insn.Mnemonic;
         bool hasXmm = d.K0 == OperandKind.Xmm || d.K1 == OperandKind.Xmm;
         switch (m)
@@ -345,6 +342,10 @@ internal static class OpBuilder
             case Mnemonic.Lzcnt: return Handler.Lzcnt;
             case Mnemonic.Popcnt: return Handler.Popcnt;
             case Mnemonic.Andn: return Handler.Andn;
+            case Mnemonic.Bextr: return insn.Op2Kind == OpKind.Register ? Handler.Bextr : Handler.Unimplemented; // not the TBM imm32 form
+            case Mnemonic.Blsi: return Handler.Blsi;
+            case Mnemonic.Blsmsk: return Handler.Blsmsk;
+            case Mnemonic.Blsr: return Handler.Blsr;
             case Mnemonic.Clc: return Handler.Clc;
             case Mnemonic.Stc: return Handler.Stc;
             case Mnemonic.Cmc: return Handler.Cmc;
@@ -374,11 +375,13 @@ internal static class OpBuilder
                 }
                 if (insn.Op0Kind == OpKind.Memory && insn.MemorySize is MemorySize.SegPtr16 or MemorySize.SegPtr32 or MemorySize.SegPtr64)
                 {
-                    return Handler.Unimplemented;
+                    d.Size = insn.MemorySize switch { MemorySize.SegPtr16 => 2, MemorySize.SegPtr32 => 4, _ => 8 };
+                    return Handler.CallFar;
                 }
                 if (insn.Op0Kind is OpKind.FarBranch16 or OpKind.FarBranch32)
                 {
-                    return Handler.Unimplemented;
+                    d.Size = insn.Op0Kind == OpKind.FarBranch16 ? 2 : 4;
+                    return Handler.CallFar;
                 }
                 d.Size1 = d.Size;
                 d.Size = StackOperandSize(insn, 64);
@@ -515,12 +518,63 @@ internal static class OpBuilder
             case Mnemonic.Xsetbv: return Handler.Xsetbv;
             case Mnemonic.Xgetbv: return Handler.Xgetbv;
             case Mnemonic.Fninit: return Handler.Fninit;
+            case Mnemonic.Finit: d.Aux = 1; return Handler.Fninit;
+            case Mnemonic.Wait: return Handler.Fwait;
+            case Mnemonic.Fnstenv: return Handler.Fnstenv;
+            case Mnemonic.Fstenv: d.Aux = 1; return Handler.Fnstenv;
+            case Mnemonic.Fldenv: return Handler.Fldenv;
+            case Mnemonic.Fnsave: return Handler.Fnsave;
+            case Mnemonic.Fsave: d.Aux = 1; return Handler.Fnsave;
+            case Mnemonic.Frstor: return Handler.Frstor;
+            case Mnemonic.Fnstsw: return Handler.Fnstsw;
+            case Mnemonic.Fstsw: d.Aux = 1; return Handler.Fnstsw;
+            case Mnemonic.Fnclex: return Handler.Fnclex;
+            case Mnemonic.Fclex: d.Aux = 1; return Handler.Fnclex;
+            case Mnemonic.Xsave: return Handler.Xsave;
+            case Mnemonic.Xsave64: d.Aux = 1; return Handler.Xsave;
+            case Mnemonic.Xsaveopt: return Handler.Xsaveopt;
+            case Mnemonic.Xsaveopt64: d.Aux = 1; return Handler.Xsaveopt;
+            case Mnemonic.Xsavec: return Handler.Xsavec;
+            case Mnemonic.Xsavec64: d.Aux = 1; return Handler.Xsavec;
+            case Mnemonic.Xrstor: return Handler.Xrstor;
+            case Mnemonic.Xrstor64: d.Aux = 1; return Handler.Xrstor;
+            case Mnemonic.Smsw: return Handler.Smsw;
+            case Mnemonic.Movnti: return Handler.Mov;
+            case Mnemonic.Lds: d.Aux = 3; return Handler.LoadFarPointer;
+            case Mnemonic.Les: d.Aux = 0; return Handler.LoadFarPointer;
+            case Mnemonic.Lfs: d.Aux = 4; return Handler.LoadFarPointer;
+            case Mnemonic.Lgs: d.Aux = 5; return Handler.LoadFarPointer;
+            case Mnemonic.Lss: d.Aux = 2; return Handler.LoadFarPointer;
+            case Mnemonic.Xlatb: d.Index = DecodedOp.NoReg; return Handler.Xlat;     // Iced names AL as the index
+            case Mnemonic.Lmsw: return Handler.Lmsw;
+            case Mnemonic.Rdpmc: return Handler.Rdpmc;
+            case Mnemonic.Insb or Mnemonic.Insw or Mnemonic.Insd: return StringIoOp(d, in insn, Handler.Ins);
+            case Mnemonic.Outsb or Mnemonic.Outsw or Mnemonic.Outsd: return StringIoOp(d, in insn, Handler.Outs);
+            case Mnemonic.Pusha: d.Size = 2; return Handler.Pusha;
+            case Mnemonic.Pushad: d.Size = 4; return Handler.Pusha;
+            case Mnemonic.Popa: d.Size = 2; return Handler.Popa;
+            case Mnemonic.Popad: d.Size = 4; return Handler.Popa;
+            case Mnemonic.Daa: return Handler.Daa;
+            case Mnemonic.Das: return Handler.Das;
+            case Mnemonic.Aaa: return Handler.Aaa;
+            case Mnemonic.Aas: return Handler.Aas;
+            case Mnemonic.Aam: return Handler.Aam;
+            case Mnemonic.Aad: return Handler.Aad;
+            case Mnemonic.Salc: return Handler.Salc;
+            case Mnemonic.Bound: d.Size = insn.Op0Register.GetSize(); return Handler.Bound;
+            case Mnemonic.Arpl: return Handler.Arpl;
+            case Mnemonic.Lar: return Handler.Lar;
+            case Mnemonic.Lsl: return Handler.Lsl;
+            case Mnemonic.Verr: return Handler.Verr;
+            case Mnemonic.Verw: return Handler.Verw;
+            case Mnemonic.Reservednop:                                                 // 0F 18-1F hint space
+            case Mnemonic.Prefetch: return Handler.Nop;                                // 0F 0D /0 and /2-7: a NOP
             case Mnemonic.Fnstcw: return Handler.Fnstcw;
             case Mnemonic.Fldcw: return Handler.Fldcw;
-            case Mnemonic.Fxsave:
-            case Mnemonic.Fxsave64: return Handler.Fxsave;
-            case Mnemonic.Fxrstor:
-            case Mnemonic.Fxrstor64: return Handler.Fxrstor;
+            case Mnemonic.Fxsave: return Handler.Fxsave;
+            case Mnemonic.Fxsave64: d.Aux = 1; return Handler.Fxsave;
+            case Mnemonic.Fxrstor: return Handler.Fxrstor;
+            case Mnemonic.Fxrstor64: d.Aux = 1; return Handler.Fxrstor;
             case Mnemonic.Ldmxcsr: return Handler.Ldmxcsr;
             case Mnemonic.Stmxcsr: return Handler.Stmxcsr;
             case Mnemonic.Swapgs: return Handler.Swapgs;
@@ -554,7 +608,20 @@ internal static class OpBuilder
                 return Handler.Cmovcc;
             }
         }
+        if (IsX87Escape(in insn))
+        {
+            return Handler.X87Arithmetic; // the x87 escapes the core lacks: #NM under CR0.EM/TS, else #UD with a diagnostic
+        }
         return SseClassifier.Classify(d, in insn);
+    }
+
+    /// <summary>An x87 instruction: legacy map, first opcode byte D8-DF (Iced keeps "D9 E8" as one two-byte opcode).</summary>
+    private static bool IsX87Escape(in Instruction insn)
+    {
+        if (insn.Encoding != EncodingKind.Legacy) return false;
+        var oc = insn.Code.ToOpCode();
+        uint first = oc.OpCodeLength == 2 ? oc.OpCode >> 8 : oc.OpCode;
+        return oc.Table == OpCodeTableKind.Normal && first is >= 0xD8 and <= 0xDF;
     }
 
     private static int AddrSize(in Instruction insn)
@@ -590,6 +657,22 @@ internal static class OpBuilder
         return h;
     }
 
+    /// <summary>INS/OUTS: element size from the memory operand, address size from the index
+    /// register Iced names (ES:rDI for INS, seg:rSI for OUTS).</summary>
+    private static Handler StringIoOp(DecodedOp d, in Instruction insn, Handler h)
+    {
+        var k = h == Handler.Ins ? insn.Op0Kind : insn.Op1Kind;
+        d.Size = insn.MemorySize.GetSize();
+        d.Aux = (byte)(k switch
+        {
+            OpKind.MemorySegRSI or OpKind.MemoryESRDI => 8,
+            OpKind.MemorySegESI or OpKind.MemoryESEDI => 4,
+            _ => 2,
+        });
+        d.Seg = (byte)(insn.MemorySegment - Register.ES);
+        return h;
+    }
+
     private static Handler StringOp(DecodedOp d, in Instruction insn, Handler h)
     {
         d.Size = insn.MemorySize.GetSize();
@@ -601,10 +684,6 @@ internal static class OpBuilder
             OpKind.MemorySegESI or OpKind.MemoryESEDI or OpKind.MemorySegEDI => 4,
             _ => 2,
         });
-        if (d.Aux == 2)
-        {
-            return Handler.Unimplemented;
-        }
         d.Seg = (byte)(insn.MemorySegment - Register.ES);
         return h;
     }

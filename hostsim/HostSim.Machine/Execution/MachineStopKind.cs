@@ -7,7 +7,8 @@ public enum MachineStopKind
     GuestExit,
     /// <summary>A fault while delivering a double fault. Exit code 70.</summary>
     TripleFault,
-    /// <summary>The guest ran an instruction the simulator does not implement. Exit code 71.</summary>
+    /// <summary>The guest ran a valid instruction the simulator does not implement and
+    /// <see cref="VirtualMachine.StopOnUnimplemented"/> is set (otherwise the guest gets #UD). Exit code 71.</summary>
     Unimplemented,
     /// <summary>HLT with nothing that could ever wake the CPU. Exit code 72.</summary>
     HaltedForever,

@@ -44,6 +44,16 @@ public sealed class VirtualMachine : IDisposable
     public LoadedKernel? Kernel { get; private set; }
     public ITraceSink? Trace { get; set; }
 
+    /// <summary>Debugging option: stop the VM (exit code 71) when the guest runs a valid
+    /// instruction the core does not implement, instead of delivering #UD to the guest as a CPU
+    /// without that instruction would. Architecturally undefined opcodes (UD0/UD1/UD2, bytes that
+    /// decode to nothing) always deliver #UD.</summary>
+    public bool StopOnUnimplemented { get; set; }
+
+    /// <summary>Raised when the guest ran a valid instruction the core does not implement and
+    /// gets #UD for it (without <see cref="StopOnUnimplemented"/>); the host may report it.</summary>
+    public event Action<Diagnostic>? UnimplementedInstruction;
+
     /// <summary>Raised by <see cref="Reset"/> before the CPU is reset: host extensions (the
     /// HekiGuest ABI) drop per-VM state such as CR pins and memory permissions here.</summary>
     public event Action? Resetting;
@@ -126,7 +136,7 @@ public sealed class VirtualMachine : IDisposable
     {
         var clock = Stopwatch.StartNew();
         long start = Cpu.InstructionsRetired;
-        int diagnosticsSeen = Cpu.Diagnostics.Count;
+        long diagnosticsSeen = Cpu.DiagnosticsRaised;
         Cpu.Deadline = limits.Timeout is { } t ? Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         while (true)
         {
@@ -150,11 +160,17 @@ public sealed class VirtualMachine : IDisposable
                 case StopReason.Exception:
                     var pending = Cpu.PendingException!.Value;
                     Cpu.ClearPendingException();
-                    if (pending.Fault.Vector == GuestFault.InvalidOpcode && Cpu.Diagnostics.Count > diagnosticsSeen)
+                    if (pending.Fault.Vector == GuestFault.InvalidOpcode && Cpu.DiagnosticsRaised > diagnosticsSeen)
                     {
+                        // a valid instruction the core lacks: #UD to the guest like an undefined
+                        // opcode, unless the host asked to stop there (a debugging option)
+                        diagnosticsSeen = Cpu.DiagnosticsRaised;
                         var d = Cpu.Diagnostics[^1];
-                        return Stop(MachineStopKind.Unimplemented, MachineOutcome.ExitUnimplemented,
-                            $"unimplemented instruction at 0x{d.Rip:x}: {d.Mnemonic} [{Convert.ToHexString(d.Bytes)}] ({d.Message})", start, clock);
+                        string what = $"unimplemented instruction at 0x{d.Rip:x}: {d.Mnemonic} [{Convert.ToHexString(d.Bytes)}] ({d.Message})";
+                        if (StopOnUnimplemented)
+                            return Stop(MachineStopKind.Unimplemented, MachineOutcome.ExitUnimplemented, what, start, clock);
+                        Trace?.Event("unimplemented", new Dictionary<string, object> { ["summary"] = what });
+                        UnimplementedInstruction?.Invoke(d);
                     }
                     Trace?.Event("exception", new Dictionary<string, object>
                     {

@@ -81,15 +81,35 @@ public sealed partial class CliRunTests(CliFiles files) : IClassFixture<CliFiles
     }
 
     [Fact]
-    public void Unimplemented_instruction_exits_71_naming_the_mnemonic()
+    public void Unimplemented_instruction_with_stop_on_unimplemented_exits_71_naming_the_mnemonic()
     {
-        var r = HostSimProcess.Run("run", files.Fsin);
+        var r = HostSimProcess.Run("run", files.Fsin, "--stop-on-unimplemented");
         Assert.True(r.ExitCode == 71, r.ToString());
         string first = r.StderrLines[0];
         Assert.StartsWith("hostsim: Unimplemented: unimplemented instruction at 0x100011:", first);
         Assert.Contains("fsin", first, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("[D9FE]", first);                             // the instruction bytes
         Assert.Contains("fsin", RecentInstructions(r)[^1].Line);
+    }
+
+    [Fact]
+    public void Run_help_documents_stop_on_unimplemented()
+    {
+        var r = HostSimProcess.Run("run", "--help");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("--stop-on-unimplemented", r.Stdout);
+        Assert.Contains("71 unimplemented instruction (--stop-on-unimplemented)", r.Stdout);
+    }
+
+    [Fact]
+    public void Unimplemented_instruction_by_default_delivers_ud_to_the_guest_and_notes_it()
+    {
+        // The guest has no IDT: the #UD it is given becomes #GP, #DF, then a triple fault (70),
+        // not a simulator stop (71); stderr notes the instruction once.
+        var r = HostSimProcess.Run("run", files.Fsin);
+        Assert.True(r.ExitCode == 70, r.ToString());
+        Assert.Contains("hostsim: note: #UD for an instruction the simulator does not implement at 0x100011: fsin [D9FE]", r.StderrLines);
+        Assert.Contains("    vector 6 (#UD)", r.Stderr);
     }
 
     [Fact]

@@ -1,0 +1,45 @@
+namespace HekiGuest.HostSim.Cpu;
+
+/// <summary>
+/// INS and OUTS (Intel SDM vol. 2): port DX to ES:(E/R)DI, or DS:(E/R)SI (segment override
+/// allowed) to port DX, 1, 2 or 4 bytes, the index stepping by DF, with REP counting (E/R)CX at
+/// the address size. I/O permission as for IN/OUT: CPL &lt;= IOPL (the TSS I/O bitmap is not
+/// modelled). For INS the destination is probed before the port is read, so a faulting store does
+/// not consume port data.
+/// </summary>
+public sealed partial class Cpu
+{
+    private void StringIo(DecodedOp d)
+    {
+        RequireIopl();
+        int size = d.Size;
+        ulong am = Mask(d.Aux);
+        long step = (Rflags & Flag.DF) != 0 ? -size : size;
+        bool rep = d.Rep != 0;
+        ushort port = (ushort)Gpr[RDX];
+        while (!rep || (Gpr[RCX] & am) != 0)
+        {
+            if (d.H == Handler.Ins)
+            {
+                ulong di = Gpr[RDI] & am;
+                ulong la = (di + _segBase[ES]) & _ipMask;
+                ProbeWrite(la, size);
+                uint v = PortIo?.In(port, size) ?? uint.MaxValue;
+                Write(la, size, v & (uint)Mask(size));
+                SetIndex(RDI, di + (ulong)step, am);
+            }
+            else
+            {
+                ulong si = Gpr[RSI] & am;
+                uint v = (uint)Read((si + _segBase[d.Seg]) & _ipMask, size);
+                PortIo?.Out(port, size, v);
+                SetIndex(RSI, si + (ulong)step, am);
+            }
+            if (!rep)
+            {
+                return;
+            }
+            SetIndex(RCX, (Gpr[RCX] & am) - 1, am);
+        }
+    }
+}
