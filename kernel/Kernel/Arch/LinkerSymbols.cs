@@ -19,4 +19,5 @@ public static unsafe class LinkerSymbols
     [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "heki_sym_isr_table")] public static extern ulong* IsrTable();
     [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "heki_sym_stack_bottom")] public static extern ulong BootStackBottom();
     [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "heki_sym_stack_top")] public static extern ulong BootStackTop();
+    [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "heki_sym_walk_bait")] public static extern ulong WalkBait();
 }

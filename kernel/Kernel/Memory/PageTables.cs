@@ -126,6 +126,19 @@ public static unsafe class PageTables
         return v;
     }
 
+    // Reserves a 2 MiB-aligned alias window whose page-directory entry points at tablePhys, so
+    // that the 512 qwords of that page serve as its page table (accessed bit preset in the PDE).
+    // Returns the window's first linear address.
+    public static ulong MapTableAlias(ulong tablePhys)
+    {
+        const ulong Window = 2UL << 20;
+        ulong v = (s_nextAlias + Window - 1) & ~(Window - 1);
+        s_nextAlias = v + Window;
+        ulong* pde = Entry(v, 1);
+        *pde = (tablePhys & PageFlags.AddressMask) | PageFlags.Present | PageFlags.Writable | PageFlags.Accessed;
+        return v;
+    }
+
     public static void SetRights(ulong virt, ulong flags)
     {
         ulong* e = Entry(virt, 0);

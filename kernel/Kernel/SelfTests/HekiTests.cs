@@ -34,6 +34,7 @@ public sealed unsafe class HekiTests : ITestGroup
                 "clearing pinned CR0.WP faults, CR0 unchanged", "writing an ALLOWED MSR faults",
                 "pinning a disallowed bit faults", "removing a pin faults", "LOCK_CR rejects disallowed bits",
                 "text write through an alias is denied", "execution of a remapped data page is denied",
+                "a page walk cannot set accessed bits in immutable rodata",
                 "relaxing an immutable range fails", "PROTECT_MEMORY validates its arguments",
             };
             for (int i = 0; i < names.Length; i++) t.Skip(names[i], reason);
@@ -132,6 +133,7 @@ public sealed unsafe class HekiTests : ITestGroup
             string reason = protector.Available ? "memory protection was refused at boot" : "this profile has no PROTECT_MEMORY";
             t.Skip("text write through an alias is denied", reason);
             t.Skip("execution of a remapped data page is denied", reason);
+            t.Skip("a page walk cannot set accessed bits in immutable rodata", reason);
             t.Skip("relaxing an immutable range fails", reason);
             t.Skip("PROTECT_MEMORY validates its arguments", reason);
             return;
@@ -155,6 +157,21 @@ public sealed unsafe class HekiTests : ITestGroup
         FaultRecord x = FaultProbe.Run(&CallTarget);
         t.Check(x.Faulted && x.Vector == 14 && (x.ErrorCode & HekiDenial.PageFaultErrorBit) != 0 && (x.ErrorCode & PfFetch) != 0
             && x.Cr2 == exec, "execution of a remapped data page is denied", "execution not denied by the host");
+
+        // The CPU's own page walk: a page-directory entry pointing at the immutable rodata page
+        // that holds heki_walk_bait, a qword that looks like a present PTE with the accessed bit
+        // clear. A read through it needs the walk to set that bit: the host must refuse the
+        // write (docs/abi.md section 4), leave the byte as it was and report the guest's read.
+        ulong bait = LinkerSymbols.WalkBait();
+        ulong window = PageTables.MapTableAlias(bait & ~0xFFFUL);
+        ulong baitBefore = *(ulong*)bait;
+        s_target = window + ((bait & 0xFFF) / 8) * 4096;
+        Native.InvalidatePage(s_target);
+        t.Out.Write("  heki: expect denial kind=memory access=write cause=page-walk gva=").Hex(s_target).Write(" gpa=").Hex(bait).Line();
+        FaultRecord walk = FaultProbe.Run(&ReadTarget);
+        t.Check(walk.Faulted && walk.Vector == 14 && (walk.ErrorCode & HekiDenial.PageFaultErrorBit) != 0 && (walk.ErrorCode & PfWrite) == 0
+            && walk.Cr2 == s_target && *(ulong*)bait == baitBefore,
+            "a page walk cannot set accessed bits in immutable rodata", "the walk wrote the immutable page or the host did not refuse it");
 
         // Relaxing an immutable range: text page asked to become writable.
         HekiRange relax;
@@ -199,4 +216,5 @@ public sealed unsafe class HekiTests : ITestGroup
     private static void WriteMsr() => Native.SealedWriteMsr(s_msr, s_value);
     private static void WriteTarget() => *(byte*)s_target = 0xAB;
     private static void CallTarget() => ((delegate*<void>)s_target)();
+    private static void ReadTarget() => s_value = *(ulong*)s_target;
 }

@@ -266,6 +266,16 @@ heki_isr_table:
         .quad isr_\n
         .endr
 
+# A read-only qword that looks like a present page-table entry (frame 2 MiB, R/W, accessed bit
+# clear). The heki self-tests point a page-directory entry at its (IMMUTABLE, read-only) page and
+# touch memory through it: the CPU's page walk then needs to set the accessed bit here, which the
+# host must refuse (docs/abi.md section 4).
+        .section .rodata
+        .balign 8
+        .global heki_walk_bait
+heki_walk_bait:
+        .quad 0x0000000000200003
+
 # -- linker symbol accessors ------------------------------------------------------------------------
         .section .text
         .macro SYM name, sym
@@ -293,6 +303,7 @@ heki_sym_\name:
         SYM symtab, heki_symtab
         SYM sealed_routines, heki_sealed_routines
         SYM pause, heki_pause
+        SYM walk_bait, heki_walk_bait
 
 # -- fault probes ----------------------------------------------------------------------------------
 # int heki_probe_run(void (*fn)(void), ProbeContext* ctx)
