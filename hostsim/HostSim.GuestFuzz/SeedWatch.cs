@@ -1,0 +1,18 @@
+using System.Diagnostics;
+using HekiGuest.HostSim.Machine.Execution;
+
+namespace HekiGuest.HostSim.GuestFuzz;
+
+/// <summary>The seed running now, as the <see cref="Watchdog"/> sees it from its own thread: a
+/// hang inside one instruction cannot be seen from the running thread, so the watchdog samples the
+/// instruction in progress when the seed passes its cap.</summary>
+public sealed class SeedWatch(long seed, FuzzMode mode)
+{
+    public long Seed { get; } = seed;
+    public FuzzMode Mode { get; } = mode;
+    public Stopwatch Clock { get; } = Stopwatch.StartNew();
+    public volatile VirtualMachine? Vm;
+
+    /// <summary>The instruction in progress when the cap passed (set by the watchdog).</summary>
+    public volatile string? HangSample;
+}
