@@ -39,9 +39,12 @@ public sealed class FuzzGuest : IDisposable
     public HekiHost Host { get; }
     public DenialCounter Events { get; } = new();
 
+    /// <summary>Wall-clock limit of the boot stub's run (a few dozen instructions).</summary>
+    public static readonly TimeSpan ArmTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>Runs the boot stub at CPL 0 in 64-bit mode; null when the protections are armed
     /// as planned, else what went wrong.</summary>
-    public string? Arm(TimeSpan timeout)
+    public string? Arm()
     {
         var cpu = Cpu;
         cpu.EnterFlatLongMode(GuestLayout.KernelCs64, GuestLayout.KernelDs);
@@ -53,7 +56,7 @@ public sealed class FuzzGuest : IDisposable
         cpu.WriteGpr(Processor.RSP, GuestLayout.KernelStackTop);
         cpu.Rip = HandlerText.Boot;
         cpu.FlushTlb();
-        var outcome = Vm.Run(new RunLimits(timeout, 10_000));
+        var outcome = Vm.Run(new RunLimits(ArmTimeout, 10_000));
         if (outcome.Kind != MachineStopKind.HaltedForever || cpu.Rip != HandlerText.BootEnd)
             return $"boot stub did not reach its HLT: {outcome.Kind} ({outcome.Summary}) at rip 0x{cpu.Rip:x}";
         long protect = (long)ReadU64(GuestLayout.BootResult);

@@ -41,7 +41,7 @@ public static class SeedRunner
         {
             guest = new FuzzGuest(seed, mode, options.LargeAliasWindow);
             watch.Vm = guest.Vm;
-            if (guest.Arm(options.SeedTimeout) is { } armError)
+            if (guest.Arm() is { } armError)
             {
                 failures.Add(new SeedFailure(FailureKind.SetupFailed, armError, [GuestInstruction.Last(guest.Vm)]));
                 stop = SeedStop.SetupFailed;
