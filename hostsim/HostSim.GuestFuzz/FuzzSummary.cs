@@ -86,10 +86,11 @@ public sealed class FuzzSummary
         w.WriteLine($"  denials              {_denials.Sum():N0}: " + string.Join(", ", Enum.GetValues<DenialKind>().Select(k => $"{DenialKinds.Name(k)} {_denials[(int)k]:N0}")));
         w.WriteLine($"  failures             {Failed.Count:N0} seeds" + (Failed.Count == 0 ? "" : ": "
             + string.Join(", ", Enum.GetValues<FailureKind>().Where(k => _failureKinds[(int)k] > 0).Select(k => $"{k} {_failureKinds[(int)k]}"))));
-        foreach (var group in Failed.GroupBy(f => f.Failures[0].Kind))
+        foreach (var group in Failed.GroupBy(f => f.Failures[0].Signature).OrderByDescending(g => g.Count()))
         {
             var seeds = group.Select(f => f.Seed).ToList();
-            w.WriteLine($"    {group.Key}: seeds {string.Join(" ", seeds.Take(40))}{(seeds.Count > 40 ? $" ... ({seeds.Count})" : "")}");
+            var modes = string.Join(", ", group.GroupBy(f => f.Mode).Select(m => $"{m.Key} {m.Count()}"));
+            w.WriteLine($"    {group.Key}: {seeds.Count} ({modes}); seeds {string.Join(" ", seeds.Take(30))}{(seeds.Count > 30 ? " ..." : "")}");
         }
         w.WriteLine(Failed.Count == 0 ? "fuzz-guest: clean" : $"fuzz-guest: {Failed.Count} failing seeds (replay one with --seed N --replay)");
     }

@@ -36,6 +36,25 @@ public static class GuestInstruction
         return $"{cpu.Bitness}-bit CPL{cpu.Cpl} CS 0x{cpu.Segments[HekiGuest.HostSim.Cpu.Cpu.CS].Selector:x} base 0x{cpu.Segments[HekiGuest.HostSim.Cpu.Cpu.CS].Base:x}: " + text;
     }
 
+    /// <summary>The instruction at <paramref name="rip"/> as "rep stosb" (prefix and mnemonic), or null when unreadable.</summary>
+    public static string? Mnemonic(VirtualMachine vm, ulong rip)
+    {
+        var cpu = vm.Cpu;
+        Span<byte> buffer = stackalloc byte[15];
+        int n = vm.PeekCode(rip, buffer);
+        ulong linear = rip + (cpu.Bitness == 64 ? 0 : cpu.Segments[HekiGuest.HostSim.Cpu.Cpu.CS].Base);
+        if (n == 0 && linear + 15 <= GuestLayout.MemorySize)
+        {
+            vm.Memory.Slice(linear, 15).CopyTo(buffer);
+            n = 15;
+        }
+        if (n == 0) return null;
+        var decoder = Iced.Intel.Decoder.Create(cpu.Bitness, new Iced.Intel.ByteArrayCodeReader(buffer[..n].ToArray()), rip);
+        decoder.Decode(out var insn);
+        string prefix = insn.HasRepPrefix || insn.HasRepePrefix ? "rep " : insn.HasRepnePrefix ? "repne " : "";
+        return prefix + insn.Mnemonic.ToString().ToLowerInvariant();
+    }
+
     /// <summary>The last instruction the CPU started (where it faulted, stopped or is running).</summary>
     public static string Last(VirtualMachine vm)
     {

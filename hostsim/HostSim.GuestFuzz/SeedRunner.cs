@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using HekiGuest.HostSim.Cpu;
 using HekiGuest.HostSim.Machine.Execution;
+using Processor = HekiGuest.HostSim.Cpu.Cpu;
 
 namespace HekiGuest.HostSim.GuestFuzz;
 
@@ -106,7 +107,8 @@ public static class SeedRunner
             {
                 failures.Add(new SeedFailure(FailureKind.Hang,
                     $"{watch.Clock.Elapsed.TotalSeconds:0.00} s for {instructions} instructions (cap {options.SeedTimeout.TotalSeconds:0.##} s)",
-                    [watch.HangSample is { } sample ? "in progress at the cap: " + sample : "last: " + GuestInstruction.Last(vm)]));
+                    [watch.HangSample is { } sample ? "in progress at the cap: " + sample : "last: " + GuestInstruction.Last(vm)])
+                    { Signature = HangSignature(vm, watch) });
             }
             if (instructions > options.MaxInstructions + BudgetSlack)
                 failures.Add(new SeedFailure(FailureKind.BudgetOverrun, $"{instructions} instructions retired, budget {options.MaxInstructions} + {BudgetSlack}", []));
@@ -114,7 +116,10 @@ public static class SeedRunner
                 failures.Add(new SeedFailure(FailureKind.Unimplemented, $"{unimplemented} unimplemented-instruction stops: {string.Join(", ", mnemonics.Distinct())}",
                     vm.Cpu.Diagnostics.Skip(diagnosticsBefore).Take(3).Select(d => d.ToString()).ToList()));
             foreach (var v in snapshot.Violations(guest))
-                failures.Add(new SeedFailure(FailureKind.ProtectionBroken, v, [$"last: {GuestInstruction.Last(vm)}"]));
+                failures.Add(new SeedFailure(FailureKind.ProtectionBroken, v, [$"last: {GuestInstruction.Last(vm)}"])
+                {
+                    Signature = "protection broken: " + v.Split(" at gpa ")[0].Split(" of gpa ")[0].Split(':')[0],
+                });
             inspect?.Invoke(guest, snapshot);
         }
         catch (Exception e)
@@ -133,7 +138,10 @@ public static class SeedRunner
                 }
             }
             detail.AddRange(TopFrames(e, 6));
-            failures.Add(new SeedFailure(FailureKind.HostException, $"{e.GetType().FullName}: {e.Message}", detail));
+            failures.Add(new SeedFailure(FailureKind.HostException, $"{e.GetType().FullName}: {e.Message}", detail)
+            {
+                Signature = $"host exception {e.GetType().Name} {TopFrames(e, 1).FirstOrDefault()}",
+            });
         }
         return Finish();
 
@@ -147,6 +155,19 @@ public static class SeedRunner
             }
             return new SeedResult(seed, mode, stop, instructions, watch.Clock.Elapsed, delivered, denials, unimplemented, halts, exits, mnemonics, tripleFault, failures);
         }
+    }
+
+    /// <summary>Why a seed hung, as far as the harness can tell: RIP at the core's "no breakpoint"
+    /// sentinel (nothing executes), an exception delivery loop (the handler's first fetch faults
+    /// again, so nothing retires), or the instruction that was running at the cap.</summary>
+    private static string HangSignature(VirtualMachine vm, SeedWatch watch)
+    {
+        var cpu = vm.Cpu;
+        if (cpu.Rip == Processor.NoBreak) return "hang: RIP = 0xffffffffffffffff (Cpu.NoBreak), no instruction executes";
+        if (cpu.Rip >= GuestLayout.Text && cpu.Rip < GuestLayout.StubsEnd && vm.Exceptions.LastChain.Count > 0)
+            return $"hang: exception delivery loop ({HekiGuest.HostSim.Machine.Reporting.CrashReport.VectorName(vm.Exceptions.LastChain[0].Vector)} at the handler's own fetch), nothing retires";
+        string? name = watch.HangSample is not null ? watch.HangMnemonic : GuestInstruction.Mnemonic(vm, vm.RecentInstructions() is { Count: > 0 } r ? r[^1] : cpu.Rip);
+        return $"hang in {name ?? "(unreadable)"}";
     }
 
     /// <summary>The delivery chain that ended in a triple fault, compactly: "#DF(INT) > #GP(0x42)".</summary>

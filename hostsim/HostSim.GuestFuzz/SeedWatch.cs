@@ -15,4 +15,7 @@ public sealed class SeedWatch(long seed, FuzzMode mode)
 
     /// <summary>The instruction in progress when the cap passed (set by the watchdog).</summary>
     public volatile string? HangSample;
+
+    /// <summary>The mnemonic of <see cref="HangSample"/> ("rep stosb").</summary>
+    public volatile string? HangMnemonic;
 }

@@ -40,7 +40,9 @@ public sealed class Watchdog : IDisposable
                 string sample;
                 try
                 {
-                    sample = GuestInstruction.Describe(vm, vm.Cpu.CurrentInstructionRip);
+                    ulong rip = vm.Cpu.CurrentInstructionRip;
+                    sample = GuestInstruction.Describe(vm, rip);
+                    seed.HangMnemonic = GuestInstruction.Mnemonic(vm, rip);
                 }
                 catch (Exception e)
                 {
