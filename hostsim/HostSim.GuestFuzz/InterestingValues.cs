@@ -5,12 +5,14 @@ namespace HekiGuest.HostSim.GuestFuzz;
 /// <summary>Random register values: uniform, small, boundaries, pointers into the interesting parts
 /// of the fuzz guest (page tables, protected text and rodata, the GDT/IDT/TSS, stacks, code areas,
 /// user pages, the heap and its 1 GiB alias window, a page mapped beyond RAM, unmapped and
-/// non-canonical addresses), MSR and hypercall numbers, CR values, huge counts, selectors.</summary>
+/// non-canonical addresses), MSR and hypercall numbers, CR values, huge counts, page-table entries naming protected pages,
+/// selectors.</summary>
 public static class InterestingValues
 {
     private static readonly (ulong Start, ulong Size)[] Regions =
     [
         (GuestLayout.Pml4, GuestLayout.PageTablesEnd - GuestLayout.Pml4),
+        (GuestLayout.Pml4, 8), (GuestLayout.Pdpt, 16), (GuestLayout.Pd, 24),                    // the entries in use
         (GuestLayout.Rodata, GuestLayout.RodataPages * 4096),
         (GuestLayout.Idt, 4096),
         (GuestLayout.Text, GuestLayout.TextPages * 4096),
@@ -36,6 +38,10 @@ public static class InterestingValues
         HekiMsr.DefaultBase, HekiMsr.DefaultBase + 1, HekiMsr.DefaultBase + 2, HekiMsr.DefaultBase + 3, HekiMsr.DefaultBase + 4, HekiMsr.DefaultBase + 5,
         HekiHypercall.DefaultBase, HekiHypercall.DefaultBase + 1, HekiHypercall.DefaultBase + 2, HekiHypercall.DefaultBase + 3,
         0x80000033, 0x80000011, 0x620, 0x320620, 0x300800, 0x10000, 4, 0,
+        // page-table entries naming protected pages: a page table or page that the walker (accessed
+        // and dirty bits) or an alias could write through
+        GuestLayout.Text | 0x7, GuestLayout.Rodata | 0x7, GuestLayout.Idt | 0x7, GuestLayout.Gdt | 0x67, GuestLayout.KernelCode | 0x7,
+        GuestLayout.Text | 0x87, 0x83, GuestLayout.Pml4 | 0x7,
         GuestLayout.KernelCs64, GuestLayout.KernelDs, GuestLayout.KernelCs32, GuestLayout.KernelCs16, GuestLayout.UserDs,
         GuestLayout.UserCs64, GuestLayout.UserCs32, GuestLayout.UserCs16, GuestLayout.TssSelector,
     ];

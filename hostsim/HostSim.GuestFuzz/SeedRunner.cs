@@ -148,6 +148,7 @@ public static class SeedRunner
         SeedResult Finish()
         {
             watchdog?.Watch(null);
+            watch.Retire();
             if (guest is not null)
             {
                 guest.Events.ByKind.CopyTo(denials, 0);

@@ -13,6 +13,16 @@ public sealed class SeedWatch(long seed, FuzzMode mode)
     public Stopwatch Clock { get; } = Stopwatch.StartNew();
     public volatile VirtualMachine? Vm;
 
+    /// <summary>Held by the watchdog while it samples <see cref="Vm"/> and by the runner while it
+    /// retires it, so the guest's memory is never unmapped under a sample.</summary>
+    public object Gate { get; } = new();
+
+    /// <summary>The runner is done with the VM: no sample may start from now on.</summary>
+    public void Retire()
+    {
+        lock (Gate) Vm = null;
+    }
+
     /// <summary>The instruction in progress when the cap passed (set by the watchdog).</summary>
     public volatile string? HangSample;
 

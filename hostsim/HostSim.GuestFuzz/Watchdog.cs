@@ -35,21 +35,12 @@ public sealed class Watchdog : IDisposable
             var seed = _current;
             if (seed is null) continue;
             var elapsed = seed.Clock.Elapsed;
-            if (elapsed > _cap && seed.HangSample is null && seed.Vm is { } vm)
+            if (elapsed > _cap && seed.HangSample is null)
             {
-                string sample;
-                try
+                lock (seed.Gate)
                 {
-                    ulong rip = vm.Cpu.CurrentInstructionRip;
-                    sample = GuestInstruction.Describe(vm, rip);
-                    seed.HangMnemonic = GuestInstruction.Mnemonic(vm, rip);
+                    if (seed.Vm is { } vm) Sample(seed, vm, elapsed);
                 }
-                catch (Exception e)
-                {
-                    sample = $"(could not sample: {e.GetType().Name})";
-                }
-                seed.HangSample = sample;
-                _log.WriteLine($"fuzz-guest: seed {seed.Seed} ({seed.Mode}) still running after {elapsed.TotalSeconds:0.0} s, in: {sample}");
             }
             if (elapsed > HardLimit)
             {
@@ -59,6 +50,23 @@ public sealed class Watchdog : IDisposable
                 Environment.Exit(1);
             }
         }
+    }
+
+    private void Sample(SeedWatch seed, HekiGuest.HostSim.Machine.Execution.VirtualMachine vm, TimeSpan elapsed)
+    {
+        string sample;
+        try
+        {
+            ulong rip = vm.Cpu.CurrentInstructionRip;
+            sample = GuestInstruction.Describe(vm, rip);
+            seed.HangMnemonic = GuestInstruction.Mnemonic(vm, rip);
+        }
+        catch (Exception e)
+        {
+            sample = $"(could not sample: {e.GetType().Name})";
+        }
+        seed.HangSample = sample;
+        _log.WriteLine($"fuzz-guest: seed {seed.Seed} ({seed.Mode}) still running after {elapsed.TotalSeconds:0.0} s, in: {sample}");
     }
 
     public void Dispose()
