@@ -15,7 +15,7 @@ namespace HekiGuest.HostSim.GuestFuzz;
 /// </summary>
 public sealed class FuzzGuest : IDisposable
 {
-    public FuzzGuest(long seed, FuzzMode mode, bool largeAliasWindow = true)
+    public FuzzGuest(long seed, FuzzMode mode, bool largeAliasWindow = true, byte[]? code = null)
     {
         Seed = seed;
         Mode = mode;
@@ -27,7 +27,15 @@ public sealed class FuzzGuest : IDisposable
         HandlerText.Bytes.CopyTo(Vm.Memory.Slice(GuestLayout.Text, HandlerText.Bytes.Length));
         WriteRodata();
         WriteRanges();
-        RandomCode.Fill(Vm.Memory.Slice(mode.CodeBase, GuestLayout.CodeSize), mode.Bitness, Random);
+        var area = Vm.Memory.Slice(mode.CodeBase, GuestLayout.CodeSize);
+        RandomCode.Fill(area, mode.Bitness, Random);
+        if (code is not null)
+        {
+            if (code.Length > area.Length) throw new ArgumentException($"the code is longer than the code area ({GuestLayout.CodeSize} bytes)", nameof(code));
+            area.Fill(0xCC);
+            code.CopyTo(area);
+            Code = code;
+        }
         WriteU64(GuestLayout.LcgState, Random.NextU64());
     }
 
@@ -38,6 +46,9 @@ public sealed class FuzzGuest : IDisposable
     public Processor Cpu => Vm.Cpu;
     public HekiHost Host { get; }
     public DenialCounter Events { get; } = new();
+
+    /// <summary>The repro bytes at the start of the code area, or null for random code.</summary>
+    public byte[]? Code { get; }
 
     /// <summary>Wall-clock limit of the boot stub's run (a few dozen instructions).</summary>
     public static readonly TimeSpan ArmTimeout = TimeSpan.FromSeconds(10);
@@ -78,7 +89,20 @@ public sealed class FuzzGuest : IDisposable
         cpu.WriteGpr(Processor.RSP, GuestLayout.Ist1Top);
         cpu.Rflags = 0x2;
         cpu.Rip = HandlerText.Restart;
+        if (Code is not null)
+        {
+            // straight to offset 0 in the seed's mode, as the handler's IRETQ would go there
+            cpu.SetSegment(Processor.CS, Descriptor(Mode.CodeSelector));
+            foreach (int seg in new[] { Processor.SS, Processor.DS, Processor.ES, Processor.FS, Processor.GS })
+                cpu.SetSegment(seg, Descriptor(Mode.StackSelector));
+            cpu.Rflags = ReadU64(GuestLayout.EntryRflags);
+            cpu.WriteGpr(Processor.RSP, ReadU64(GuestLayout.EntryRsp));
+            cpu.Rip = Mode.RipBase;
+            cpu.FlushTlb();
+        }
     }
+
+    private SegmentRegister Descriptor(ushort selector) => SegmentRegister.FromDescriptor(selector, ReadU64(GuestLayout.Gdt + (ulong)(selector & ~7)));
 
     private void WritePageTables(bool largeAliasWindow)
     {

@@ -16,6 +16,11 @@ public sealed record FuzzOptions
     /// kernel. Off, the largest mapped range is the 6 MiB of RAM.</summary>
     public bool LargeAliasWindow { get; init; } = true;
 
+    /// <summary>A repro instead of random code: these bytes at the start of the code area, the rest
+    /// INT3, entered directly at offset 0 in the seed's mode (faults still go through the handler,
+    /// which then lands on INT3s until the budget is used up). Null: random code.</summary>
+    public byte[]? Code { get; init; }
+
     /// <summary>Count unimplemented/undecodable-instruction stops (exit 71) as failures.</summary>
     public bool StrictUd { get; init; }
 }

@@ -17,6 +17,7 @@ public static class Replay
     {
         var trace = new ReplayTrace();
         var mode = FuzzMode.ForSeed(seed);
+        if (options.Code is { } code) w.WriteLine($"  repro code at offset 0 of the code area: {Convert.ToHexString(code).ToLowerInvariant()} (the rest INT3)");
         w.WriteLine($"fuzz-guest replay: seed {seed}, {mode}, budget {options.MaxInstructions:N0} instructions, cap {options.SeedTimeout.TotalSeconds:0.##} s");
         using var watchdog = new Watchdog(options.SeedTimeout, TimeSpan.FromSeconds(Math.Max(60, options.SeedTimeout.TotalSeconds * 30)), w);
         var result = SeedRunner.Run(seed, options, watchdog, beforeRun: guest =>

@@ -40,7 +40,7 @@ public static class SeedRunner
         FuzzGuest? guest = null;
         try
         {
-            guest = new FuzzGuest(seed, mode, options.LargeAliasWindow);
+            guest = new FuzzGuest(seed, mode, options.LargeAliasWindow, options.Code);
             watch.Vm = guest.Vm;
             if (guest.Arm() is { } armError)
             {
@@ -165,7 +165,10 @@ public static class SeedRunner
     {
         var cpu = vm.Cpu;
         if (cpu.Rip == Processor.NoBreak) return "hang: RIP = 0xffffffffffffffff (Cpu.NoBreak), no instruction executes";
-        if (cpu.Rip >= GuestLayout.Text && cpu.Rip < GuestLayout.StubsEnd && vm.Exceptions.LastChain.Count > 0)
+        bool inText = watch.HangSample is not null
+            ? watch.HangRip >= GuestLayout.Text && watch.HangRip < GuestLayout.StubsEnd
+            : cpu.Rip >= GuestLayout.Text && cpu.Rip < GuestLayout.StubsEnd;
+        if (inText && vm.Exceptions.LastChain.Count > 0)
             return $"hang: exception delivery loop ({HekiGuest.HostSim.Machine.Reporting.CrashReport.VectorName(vm.Exceptions.LastChain[0].Vector)} at the handler's own fetch), nothing retires";
         string? name = watch.HangSample is not null ? watch.HangMnemonic : GuestInstruction.Mnemonic(vm, vm.RecentInstructions() is { Count: > 0 } r ? r[^1] : cpu.Rip);
         return $"hang in {name ?? "(unreadable)"}";

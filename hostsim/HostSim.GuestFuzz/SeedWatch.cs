@@ -28,4 +28,7 @@ public sealed class SeedWatch(long seed, FuzzMode mode)
 
     /// <summary>The mnemonic of <see cref="HangSample"/> ("rep stosb").</summary>
     public volatile string? HangMnemonic;
+
+    /// <summary>The RIP of <see cref="HangSample"/>.</summary>
+    public ulong HangRip;
 }

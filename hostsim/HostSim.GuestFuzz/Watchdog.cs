@@ -60,6 +60,7 @@ public sealed class Watchdog : IDisposable
             ulong rip = vm.Cpu.CurrentInstructionRip;
             sample = GuestInstruction.Describe(vm, rip);
             seed.HangMnemonic = GuestInstruction.Mnemonic(vm, rip);
+            seed.HangRip = rip;
         }
         catch (Exception e)
         {

@@ -25,6 +25,7 @@ public sealed class CommandLineTests
     [InlineData("--replay")]
     [InlineData("--seeds", "many")]
     [InlineData("--no-such-option")]
+    [InlineData("--seed", "1", "--code", "xyz")]
     public void Bad_arguments_exit_with_2(params string[] args) => Assert.Equal(FuzzCommand.ExitUsage, Run(args).Code);
 
     [Fact]

@@ -117,4 +117,22 @@ public sealed class HarnessTests
         var strict = SeedRunner.Run(5, Options with { StrictUd = true });
         Single(strict, FailureKind.Unimplemented, "unimplemented-instruction stops");
     }
+
+    [Fact]
+    public void Repro_code_runs_at_offset_0_in_the_seeds_mode()
+    {
+        // seed 1: 64-bit CPL 3; mov eax, 42; ud2; then the handler lands on INT3s until the budget
+        ulong ud = 0;
+        byte[] area = [];
+        var r = SeedRunner.Run(1, Options with { Code = [0xB8, 0x2A, 0, 0, 0, 0x0F, 0x0B], MaxInstructions = 2_000 }, inspect: (g, _) =>
+        {
+            area = g.Vm.Memory.Slice(GuestLayout.UserCode, GuestLayout.CodeSize).ToArray();
+            ud = g.ReadU64(GuestLayout.VectorCounts + 6 * 8);
+        });
+        Assert.False(r.Failed, string.Join("; ", r.Failures));
+        Assert.Equal(SeedStop.InstructionLimit, r.Stop);
+        Assert.Equal(new byte[] { 0xB8, 0x2A, 0, 0, 0, 0x0F, 0x0B, 0xCC }, area[..8]);
+        Assert.All(area[7..], b => Assert.Equal(0xCC, b));
+        Assert.True(ud >= 1, "the UD2 at offset 5 ran");     // the handler may land on the bytes again later
+    }
 }
