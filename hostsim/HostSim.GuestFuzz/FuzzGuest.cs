@@ -156,6 +156,14 @@ public sealed class FuzzGuest : IDisposable
     {
         var rodata = Vm.Memory.Slice(GuestLayout.Rodata, 4096);
         for (int i = 0; i < rodata.Length; i++) rodata[i] = Random.NextByte();
+        // The first 32 qwords look like page-table entries (present, writable, user, accessed clear,
+        // naming a page of RAM) three times out of four, as a kernel's rodata may hold tables of
+        // physical addresses: a guest that points a paging structure at this page gets walks that
+        // complete, so a page walker that writes accessed/dirty bits here is seen.
+        for (ulong q = 0; q < 32; q++)
+        {
+            if (Random.Chance(75)) WriteU64(GuestLayout.Rodata + q * 8, ((Random.NextU64() % GuestLayout.MemorySize) & ~0xFFFUL) | 7);
+        }
         var mode = Mode;
         WriteU64(GuestLayout.EntryCs, mode.CodeSelector);
         WriteU64(GuestLayout.EntrySs, mode.StackSelector);

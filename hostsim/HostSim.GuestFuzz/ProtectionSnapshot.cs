@@ -72,7 +72,8 @@ public sealed class ProtectionSnapshot
             if (diff < (int)PageSize)
             {
                 ulong at = _readOnlyPages[i] + (ulong)diff;
-                found.Add($"protected byte changed at gpa 0x{at:x} ({RegionName(at)}, {Describe(_permissions[(int)(_readOnlyPages[i] / PageSize)])}): 0x{then[diff]:x2} -> 0x{now[diff]:x2}");
+                string what = OnlyAccessedDirtyBits(then, now) ? AccessedDirtyWrite : "protected byte changed";
+                found.Add($"{what} at gpa 0x{at:x} ({RegionName(at)}, {Describe(_permissions[(int)(_readOnlyPages[i] / PageSize)])}): 0x{then[diff]:x2} -> 0x{now[diff]:x2}");
             }
         }
         var cpu = guest.Cpu;
@@ -95,6 +96,24 @@ public sealed class ProtectionSnapshot
         }
         if (changed > 4) found.Add($"... {changed} pages changed host permissions in all");
         return found;
+    }
+
+    /// <summary>How a change that only set Accessed/Dirty bits of present entries is reported (a page
+    /// walk through a protected page used as a paging structure wrote it).</summary>
+    public const string AccessedDirtyWrite = "accessed/dirty bits set in a protected page (a page walk through it)";
+
+    /// <summary>True when every changed qword of the page is a present entry whose only change is
+    /// bit 5 (accessed) and/or bit 6 (dirty) going from 0 to 1.</summary>
+    private static bool OnlyAccessedDirtyBits(ReadOnlySpan<byte> then, ReadOnlySpan<byte> now)
+    {
+        for (int q = 0; q < then.Length; q += 8)
+        {
+            ulong a = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(then[q..]);
+            ulong b = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(now[q..]);
+            if (a == b) continue;
+            if ((a & 1) == 0 || (a & ~b) != 0 || ((a ^ b) & ~0x60UL) != 0) return false;
+        }
+        return true;
     }
 
     private static bool IsWx(ulong? p) => p is not { } v || (v & (HekiPermission.Write | HekiPermission.Execute)) == (HekiPermission.Write | HekiPermission.Execute);

@@ -7,7 +7,8 @@ namespace HekiGuest.HostSim.GuestFuzz;
 /// system instructions (MOV to/from CRn, WRMSR/RDMSR, VMCALL/VMMCALL, REP string operations,
 /// IRET, POPF, SYSCALL/SYSRET/SYSENTER, LGDT/LIDT/LTR/LLDT, SGDT/SIDT, INVLPG, segment loads,
 /// far transfers, INT n, HLT, port I/O, SWAPGS, STAC/CLAC, XSETBV) and immediate loads of
-/// interesting values (MSR numbers, hypercall numbers, CR values, huge counts).
+/// interesting values (MSR numbers, hypercall numbers, CR values, huge counts), and stores of
+/// page-table entries naming protected pages into the entries the guest's paging uses.
 /// </summary>
 public static class RandomCode
 {
@@ -89,6 +90,28 @@ public static class RandomCode
             }
             return n;
         }
+        if (kind < 60 && bitness != 16)
+        {
+            // a direct store of a page-table entry naming a protected page (or a 2 MiB alias of
+            // low memory) into an entry the guest's paging uses: mov qword/dword [abs], imm32
+            ulong slot = rng.Pick(PageTableSlots);
+            uint entry = rng.Pick(ProtectedEntries);
+            if (bitness == 64)
+            {
+                p[n++] = 0x48;
+                p[n++] = 0xC7;
+                p[n++] = 0x04;
+                p[n++] = 0x25;
+            }
+            else
+            {
+                p[n++] = 0xC7;
+                p[n++] = 0x05;
+            }
+            for (int i = 0; i < 4; i++) p[n++] = (byte)(slot >> (8 * i));
+            for (int i = 0; i < 4; i++) p[n++] = (byte)(entry >> (8 * i));
+            return n;
+        }
         if (kind < 70)
         {
             // load an interesting immediate: mov r32, imm32 (B8+r) or, in 64-bit code, mov r64, imm64
@@ -120,6 +143,23 @@ public static class RandomCode
         for (int i = 0; i < tail; i++) p[n++] = rng.NextByte();
         return n;
     }
+
+    /// <summary>Paging-structure entries in use: PML4[0], PDPT[0..1], PD[0..2], PTEs of the IST
+    /// stack, the kernel data and stack, the heap's first user pages.</summary>
+    private static readonly ulong[] PageTableSlots =
+    [
+        GuestLayout.Pml4, GuestLayout.Pdpt, GuestLayout.Pdpt + 8, GuestLayout.Pd, GuestLayout.Pd + 8, GuestLayout.Pd + 16,
+        GuestLayout.Pt0 + (GuestLayout.KernelData >> 12) * 8, GuestLayout.Pt0 + ((GuestLayout.Ist1Top - 0x1000) >> 12) * 8,
+        GuestLayout.Pt0 + ((GuestLayout.KernelStackTop - 0x1000) >> 12) * 8, GuestLayout.Pt1 + 8 * 8, GuestLayout.Pt1 + 0x20 * 8,
+    ];
+
+    /// <summary>Entries (present, writable, user) naming protected pages as the next paging level
+    /// or as the page, and a 2 MiB page over low memory.</summary>
+    private static readonly uint[] ProtectedEntries =
+    [
+        (uint)GuestLayout.Rodata | 7, (uint)GuestLayout.Gdt | 7, (uint)GuestLayout.Idt | 7, (uint)GuestLayout.Tss | 7,
+        (uint)GuestLayout.Text | 7, (uint)GuestLayout.Text + 0x1000 | 7, (uint)GuestLayout.KernelCode | 7, 0x87,
+    ];
 
     private static readonly ushort[] Selectors =
     [
