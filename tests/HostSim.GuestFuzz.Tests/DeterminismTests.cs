@@ -9,7 +9,7 @@ public sealed class DeterminismTests
     [InlineData(17)]
     public void The_same_seed_runs_the_same_way_twice(long seed)
     {
-        var options = new FuzzOptions { LargeAliasWindow = false };
+        var options = new FuzzOptions { LargeAliasWindow = false, SeedTimeout = TestCap.Value };
         var a = SeedRunner.Run(seed, options);
         var b = SeedRunner.Run(seed, options);
         Assert.Equal(a.Mode, b.Mode);

@@ -40,7 +40,7 @@ public sealed class FixedSeedRunTests(ITestOutputHelper output)
     [Fact]
     public void Fixed_seeds_across_all_six_modes_are_clean()
     {
-        var options = new FuzzOptions { LargeAliasWindow = false };
+        var options = new FuzzOptions { LargeAliasWindow = false, SeedTimeout = TestCap.Value };
         var summary = new FuzzSummary();
         for (long seed = FirstSeed; seed < FirstSeed + Seeds; seed++) summary.Add(SeedRunner.Run(seed, options));
         var table = new StringWriter();

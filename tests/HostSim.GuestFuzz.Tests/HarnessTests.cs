@@ -9,7 +9,7 @@ namespace HekiGuest.HostSim.GuestFuzz.Tests;
 /// </summary>
 public sealed class HarnessTests
 {
-    private static readonly FuzzOptions Options = new() { LargeAliasWindow = false };
+    private static readonly FuzzOptions Options = new() { LargeAliasWindow = false, SeedTimeout = TestCap.Value };
 
     private static SeedResult RunWith(long seed, Action<FuzzGuest> tamper, FuzzOptions? options = null) =>
         SeedRunner.Run(seed, options ?? Options, beforeRun: tamper);
