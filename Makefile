@@ -8,6 +8,7 @@
 #   make bench        a full self-test boot on hostsim vs QEMU TCG, and the cost of the Heki ABI
 #   make bench-sealcheck   sealcheck verification wall time (median) and bytes/s
 #   make bench-cpu / fuzz-cpu   CPU core MIPS / differential fuzzing against the host CPU
+#   make fuzz-guest   random code at CPL 0/3 in 64/32/16-bit code against the armed HekiGuest protections
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 ROOT := $(abspath .)
