@@ -21,7 +21,7 @@ public static class RunCommand
         var cmdline = new Option<string>("--cmdline") { Description = "Kernel command line.", DefaultValueFactory = _ => "" };
         var memory = new Option<string>("--memory") { Description = "Guest RAM size: bytes or with K/M/G suffix.", DefaultValueFactory = _ => "128M" };
         var timeout = new Option<string?>("--timeout") { Description = "Wall-clock limit, e.g. 10s, 500ms, 2m (exit code 124 when hit)." };
-        var maxInstructions = new Option<long?>("--max-instructions") { Description = "Instruction budget (exit code 124 when used up)." };
+        var maxInstructions = new Option<long?>("--max-instructions") { Description = "Instruction budget: instructions retired (each REP iteration counts) plus exceptions delivered (exit code 124 when used up)." };
         var trace = new Option<string?>("--trace") { Description = "Write executed instructions and machine events to FILE as JSON lines (slow)." };
         var boot = new Option<string>("--boot") { Description = "Boot protocol: auto, multiboot2, pvh or multiboot1.", DefaultValueFactory = _ => "auto" };
         var quiet = new Option<bool>("--quiet") { Description = "Do not print the closing statistics line on stderr." };

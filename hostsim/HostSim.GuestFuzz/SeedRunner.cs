@@ -52,12 +52,16 @@ public static class SeedRunner
             guest.Launch();
             beforeRun?.Invoke(guest);
             var vm = guest.Vm;
+            // stop at each instruction the core lacks so it is counted, then give the guest the
+            // #UD it would get anyway
+            vm.StopOnUnimplemented = true;
             long start = vm.Cpu.InstructionsRetired;
             long deliveredBefore = vm.Exceptions.Delivered;
             int diagnosticsBefore = vm.Cpu.Diagnostics.Count;
             while (true)
             {
-                long done = vm.Cpu.InstructionsRetired - start;
+                // the VM's budget counts exceptions delivered too (a guest that only faults stops)
+                long done = vm.Cpu.InstructionsRetired - start + (vm.Exceptions.Delivered - deliveredBefore);
                 long remaining = options.MaxInstructions - done;
                 if (remaining <= 0) break;
                 var left = options.SeedTimeout - watch.Clock.Elapsed;

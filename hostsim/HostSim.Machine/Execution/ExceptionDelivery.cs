@@ -44,16 +44,19 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
             {
                 return false; // the host stopped the VM (a denied delivery access): go no further
             }
-            if (fault.Vector == DoubleFault)
+            // A software interrupt (INT n, INT3, INTO) is not an exception for these rules, even
+            // INT 8 or INT 14: a fault delivering it (e.g. #GP for a gate DPL below CPL) is
+            // handled serially, never as a double or triple fault.
+            if (fault.Vector == DoubleFault && !software)
             {
                 Record(n, faultRip);
                 return false;
             }
             // SDM vol. 3 table 6-5: contributory after contributory or #PF, or #PF after #PF, is a
             // double fault; anything else is handled serially (the new fault replaces the old).
-            bool firstPf = fault.Vector == GuestFault.PageFault;
+            bool firstPf = !software && fault.Vector == GuestFault.PageFault;
             bool secondPf = n.Vector == GuestFault.PageFault;
-            bool doubleFault = (IsContributory(n) && (IsContributory(fault) || firstPf)) || (firstPf && secondPf);
+            bool doubleFault = (IsContributory(n) && ((!software && IsContributory(fault)) || firstPf)) || (firstPf && secondPf);
             if (doubleFault)
             {
                 Record(n, faultRip);

@@ -137,6 +137,7 @@ public sealed class VirtualMachine : IDisposable
         var clock = Stopwatch.StartNew();
         long start = Cpu.InstructionsRetired;
         long diagnosticsSeen = Cpu.DiagnosticsRaised;
+        long deliveries = 0;
         Cpu.Deadline = limits.Timeout is { } t ? Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         while (true)
         {
@@ -144,7 +145,10 @@ public sealed class VirtualMachine : IDisposable
             // (an instruction, a hook, or the delivery of an exception below)
             if (_hostStop is { } stopNow)
                 return Stop(stopNow.Kind, stopNow.ExitCode, stopNow.Summary, start, clock);
-            long done = Cpu.InstructionsRetired - start;
+            // exceptions delivered count against the budget too: a guest whose handler faults
+            // again at once (an unmapped handler, an IST stack that never runs out) retires
+            // nothing, and must still stop
+            long done = Cpu.InstructionsRetired - start + deliveries;
             if (limits.MaxInstructions is { } max && done >= max)
                 return Stop(MachineStopKind.InstructionLimit, MachineOutcome.ExitTimeout, $"instruction limit of {max} reached", start, clock);
             if (limits.Timeout is { } timeout && clock.Elapsed >= timeout)
@@ -177,6 +181,7 @@ public sealed class VirtualMachine : IDisposable
                         ["vector"] = pending.Fault.Vector, ["error"] = pending.Fault.ErrorCode, ["cr2"] = $"0x{pending.Fault.Cr2:x}", ["rip"] = $"0x{pending.InstructionRip:x}",
                     });
                     bool delivered = Exceptions.Deliver(pending);
+                    deliveries++;
                     // a denial while delivering (frame push, IDT/GDT/TSS read) may have stopped the VM
                     if (_hostStop is { } deliveryStop)
                         return Stop(deliveryStop.Kind, deliveryStop.ExitCode, deliveryStop.Summary, start, clock);

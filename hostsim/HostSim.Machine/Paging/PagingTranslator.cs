@@ -51,9 +51,10 @@ public sealed class PagingTranslator : IAddressTranslator
     }
 
     /// <summary>
-    /// Translates for the host (crash reports, traces, debuggers): the guest's page walk as a
-    /// supervisor read, but without setting accessed bits and without the host permission check,
-    /// so looking at the guest never changes it or produces denial events.
+    /// Translates for the host (crash reports, traces, debuggers): the guest's page walk, but
+    /// without its access-rights checks (U/S, SMAP, NX, WP), without setting accessed bits and
+    /// without the host permission check, so looking at the guest shows whatever is mapped, never
+    /// changes it and produces no denial events.
     /// </summary>
     public bool TryPeek(ulong linear, out ulong physical)
     {
@@ -187,15 +188,17 @@ public sealed class PagingTranslator : IAddressTranslator
             AccessKind.Read => user ? !allUser : smap && allUser && !ac,
             _ => (nxe && anyNx) || (user ? !allUser : smep && allUser),
         };
+        if (!guestAccess)
+        {
+            // a host peek wants the mapping, not the guest's access rights (it must show user
+            // code under SMAP, execute-only text, and so on)
+            fault = default;
+            return true;
+        }
         if (denied)
         {
             fault = GuestFault.PF(linear, baseError | PageFaultError.Present);
             return false;
-        }
-        if (!guestAccess)
-        {
-            fault = default;
-            return true;
         }
         if (!CheckFinal(cpu, linear, physical, kind, size, cpl, out fault))
         {
