@@ -893,9 +893,6 @@ public sealed unsafe partial class Cpu
         Rflags = (Rflags & ~writable) | (v & writable) | Flag.Reserved1;
     }
 
-    /// <summary>Most iterations one execution of a REP string instruction runs before it yields.</summary>
-    internal const ulong RepChunk = 16384;
-
     private void StringOp(DecodedOp d, int size)
     {
         ulong am = Mask(d.Aux);
@@ -903,11 +900,7 @@ public sealed unsafe partial class Cpu
         ulong srcBase = _segBase[d.Seg];
         ulong dstBase = _segBase[ES];
         bool rep = d.Rep != 0;
-        // A REP instruction is interruptible between iterations (SDM vol. 1, 7.3.9.1): this
-        // execution runs at most the rest of the run's budget (each iteration after the first
-        // counts as an instruction retired) and at most RepChunk iterations, then leaves RIP on
-        // the instruction with RCX/RSI/RDI updated, and the next execution resumes it.
-        ulong allowed = rep ? Math.Min(RepChunk, _posLimit - _curPos) : 1;
+        ulong allowed = rep ? RepAllowance() : 1;
         ulong done = 0;
         while (true)
         {
@@ -917,8 +910,7 @@ public sealed unsafe partial class Cpu
             }
             if (done == allowed)
             {
-                Rip = CurrentInstructionRip;
-                _exit = true;
+                RepYield();
                 return;
             }
             ulong si = Gpr[RSI] & am, di = Gpr[RDI] & am;
@@ -952,12 +944,7 @@ public sealed unsafe partial class Cpu
                 return;
             }
             SetIndex(RCX, (Gpr[RCX] & am) - 1, am);
-            if (++done > 1)
-            {
-                _extraRetired++;
-                _posLimit--;
-                _exit = true; // the block's end was computed under the old budget
-            }
+            RepIterationDone(ref done);
             if (d.H is Handler.Cmps or Handler.Scas)
             {
                 bool zf = (Rflags & Flag.ZF) != 0;

@@ -5,7 +5,8 @@ namespace HekiGuest.HostSim.Cpu;
 /// allowed) to port DX, 1, 2 or 4 bytes, the index stepping by DF, with REP counting (E/R)CX at
 /// the address size. I/O permission as for IN/OUT: CPL &lt;= IOPL (the TSS I/O bitmap is not
 /// modelled). For INS the destination is probed before the port is read, so a faulting store does
-/// not consume port data.
+/// not consume port data. REP forms are interruptible like the other string instructions
+/// (Cpu.RepBudget.cs).
 /// </summary>
 public sealed partial class Cpu
 {
@@ -17,8 +18,15 @@ public sealed partial class Cpu
         long step = (Rflags & Flag.DF) != 0 ? -size : size;
         bool rep = d.Rep != 0;
         ushort port = (ushort)Gpr[RDX];
+        ulong allowed = rep ? RepAllowance() : 1;
+        ulong done = 0;
         while (!rep || (Gpr[RCX] & am) != 0)
         {
+            if (done == allowed)
+            {
+                RepYield();
+                return;
+            }
             if (d.H == Handler.Ins)
             {
                 ulong di = Gpr[RDI] & am;
@@ -40,6 +48,7 @@ public sealed partial class Cpu
                 return;
             }
             SetIndex(RCX, (Gpr[RCX] & am) - 1, am);
+            RepIterationDone(ref done);
         }
     }
 }

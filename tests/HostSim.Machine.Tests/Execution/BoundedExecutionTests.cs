@@ -39,6 +39,28 @@ public sealed class BoundedExecutionTests
         Assert.Equal(0xF3, g.Vm.Memory.Slice(g.Cpu.Rip, 1)[0]);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Rep_insb_and_outsb_with_a_huge_count_stop_at_the_instruction_budget(bool ins)
+    {
+        using var g = RepGuest(a =>
+        {
+            a.mov(edx, 0x80);                                               // an unattached port
+            a.mov(rsi, Buffer);
+            a.mov(rdi, Buffer);
+            a.mov(rcx, 1UL << 40);
+            if (ins) a.rep.insb(); else a.rep.outsb();
+        });
+
+        var outcome = g.Vm.Run(new RunLimits(TimeSpan.FromSeconds(30), 10_000));
+
+        Assert.Equal(MachineStopKind.InstructionLimit, outcome.Kind);
+        Assert.Equal(10_000L, outcome.Instructions);
+        Assert.Equal((1UL << 40) - 9_996, g.Cpu.Gpr[Processor.RCX]);       // four MOVs, then 9,996 iterations
+        Assert.Equal(Buffer + 9_996, g.Cpu.Gpr[ins ? Processor.RDI : Processor.RSI]);
+    }
+
     [Fact]
     public void Rep_lodsq_with_a_huge_count_stops_at_the_wall_clock_timeout()
     {
