@@ -19,7 +19,7 @@ public sealed record BootRequest(BootMedium Medium, string? KernelCommandLine, T
     /// <summary>The SMBIOS system serial number that makes the ISO's grub.cfg boot its self-test entry.</summary>
     public const string SelfTestSmbiosSerial = "hekiguest-selftest";
 
-    /// <summary>Guest RAM in MiB (QEMU's -m).</summary>
+    /// <summary>Guest RAM in MiB: QEMU's -m. hostsim boots keep its default (128 MiB) and only boot PVH, whose mem=128 states that.</summary>
     public int MemoryMiB { get; init; } = DefaultMemoryMiB;
 
     /// <summary>The firmware of an ISO boot (a PVH boot has none to choose).</summary>
