@@ -2,6 +2,7 @@
 #   make          kernel ELF (verified by sealcheck) and the GRUB ISO
 #   make run      the main job: build the kernel and boot it, transcript on the terminal
 #   make qemu     boot the ISO under QEMU (SeaBIOS + GRUB), serial on the terminal
+#   make qemu-uefi   the same ISO under QEMU with UEFI firmware (OVMF + GRUB)
 #   make test     everything: builds, then every xunit project (boots under QEMU included)
 #   make deps     install the missing Debian packages (QEMU, GRUB, xorriso, mtools)
 #   make bench-boot   kernel size, ISO size, boot time and rebuild time figures
@@ -19,14 +20,15 @@ export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
 QEMU ?= qemu-system-x86_64
+QEMU_MEM ?= 128M
 QEMU_ACCEL ?= $(if $(filter kvm,$(HEKI_QEMU_ACCEL)),kvm,tcg)
-QEMU_FLAGS := -machine q35 -cpu max -m 128M -accel $(QEMU_ACCEL) -display none -no-reboot \
+QEMU_FLAGS := -machine q35 -cpu max -m $(QEMU_MEM) -accel $(QEMU_ACCEL) -display none -no-reboot \
   -nodefaults -device isa-debug-exit,iobase=0xf4,iosize=0x04 -serial stdio
 RUN_CMDLINE ?= $(KERNEL_CMDLINE)
 
 -include mk/*.mk
 
-.PHONY: all run qemu qemu-pvh test test-unit clean
+.PHONY: all run qemu qemu-uefi qemu-pvh test test-unit clean
 all: kernel iso hostsim
 
 # The main job: boot the kernel ELF on the bundled host simulator (needs only the .NET SDK and
@@ -42,8 +44,12 @@ qemu-pvh: $(KERNEL_ELF) $(TEST_MODULE) | deps-qemu
 	@$(QEMU) $(QEMU_FLAGS) -kernel $(KERNEL_ELF) -initrd $(TEST_MODULE) -append "$(RUN_CMDLINE)"; \
 	  rc=$$?; if [ $$rc = 1 ]; then echo "== all self-tests passed"; exit 0; else echo "== kernel exit status $$rc (3 = test failures, 5 = panic)"; exit $$rc; fi
 
+# The ISO's default GRUB entry (no test parameters); QEMU_MEM=1G for another memory size.
 qemu: $(KERNEL_ISO) | deps-qemu
 	@$(QEMU) $(QEMU_FLAGS) -cdrom $(KERNEL_ISO) -boot d; rc=$$?; [ $$rc = 1 ] || exit $$rc
+
+qemu-uefi: $(KERNEL_ISO) | deps-qemu
+	@$(QEMU) $(QEMU_FLAGS) -bios $(OVMF_FD) -cdrom $(KERNEL_ISO); rc=$$?; [ $$rc = 1 ] || exit $$rc
 
 test: all $(TEST_MODULE) | deps-qemu deps-iso
 	$(DOTNET) test $(ROOT)/HekiGuest.sln -c Release --nologo -v q -clp:NoSummary \

@@ -1,5 +1,8 @@
 # Debian packages the ISO and QEMU paths need. `make deps` installs only the missing ones.
-DEPS_PACKAGES := qemu-system-x86 grub-pc-bin grub-common xorriso mtools
+# grub-pc-bin and grub-efi-amd64-bin: the ISO boots on BIOS and UEFI; ovmf: the UEFI firmware the
+# boot tests run it under (OVMF_FD).
+DEPS_PACKAGES := qemu-system-x86 grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools ovmf
+OVMF_FD ?= /usr/share/ovmf/OVMF.fd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps deps-iso deps-qemu
@@ -15,6 +18,6 @@ deps:
 # Order-only prerequisites: run deps only when a tool is actually missing.
 deps-iso:
 	@command -v grub-mkrescue >/dev/null && command -v xorriso >/dev/null && command -v mformat >/dev/null \
-	  && [ -d /usr/lib/grub/i386-pc ] || $(MAKE) --no-print-directory deps
+	  && [ -d /usr/lib/grub/i386-pc ] && [ -d /usr/lib/grub/x86_64-efi ] || $(MAKE) --no-print-directory deps
 deps-qemu:
-	@command -v qemu-system-x86_64 >/dev/null || $(MAKE) --no-print-directory deps
+	@command -v qemu-system-x86_64 >/dev/null && [ -f $(OVMF_FD) ] || $(MAKE) --no-print-directory deps

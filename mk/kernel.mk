@@ -71,12 +71,16 @@ $(TEST_MODULE): $(ROOT)/tests/make-test-module.sh
 	@mkdir -p $(BUILD)
 	bash $< $@
 
-$(KERNEL_ISO): $(KERNEL_ELF) $(TEST_MODULE) | deps-iso
+# Hybrid ISO: GRUB for BIOS (i386-pc, El Torito + MBR) and UEFI (x86_64-efi, EFI system partition,
+# formatted as 360 KiB instead of grub-mkrescue's 2.88 MB: kernel/mformat-efi-image.sh).
+$(KERNEL_ISO): $(KERNEL_ELF) $(TEST_MODULE) $(KERNEL_DIR)/grub.cfg.in $(KERNEL_DIR)/mformat-efi-image.sh | deps-iso
 	@rm -rf $(KBUILD)/iso && mkdir -p $(KBUILD)/iso/boot/grub
 	cp $(KERNEL_STRIPPED) $(KBUILD)/iso/boot/kernel.elf
 	cp $(TEST_MODULE) $(KBUILD)/iso/boot/testmodule.bin
-	printf 'set timeout=0\nset default=0\nserial --unit=0 --speed=115200\nterminal_output serial\nmenuentry "HekiGuest" {\n  multiboot2 /boot/kernel.elf %s\n  module2 /boot/testmodule.bin testmodule\n  boot\n}\n' "$(KERNEL_CMDLINE)" > $(KBUILD)/iso/boot/grub/grub.cfg
+	sed 's|@SELFTEST_CMDLINE@|$(KERNEL_CMDLINE)|g' $(KERNEL_DIR)/grub.cfg.in > $(KBUILD)/iso/boot/grub/grub.cfg
 	grub-file --is-x86-multiboot2 $(KBUILD)/iso/boot/kernel.elf
-	grub-mkrescue -o $@ $(KBUILD)/iso --install-modules="multiboot2 normal serial terminal" \
+	@mkdir -p $(KBUILD)/mkrescue-path && ln -sf $(KERNEL_DIR)/mformat-efi-image.sh $(KBUILD)/mkrescue-path/mformat
+	HEKI_MFORMAT="$$(command -v mformat)" PATH="$(KBUILD)/mkrescue-path:$$PATH" grub-mkrescue -o $@ $(KBUILD)/iso \
+	  --install-modules="multiboot2 normal serial terminal smbios test" \
 	  --locales= --fonts= --themes= > $(KBUILD)/grub-mkrescue.log 2>&1 \
 	  || { cat $(KBUILD)/grub-mkrescue.log >&2; echo "iso: error: grub-mkrescue failed" >&2; exit 2; }

@@ -3,8 +3,8 @@
 SEALCHECK_DIR        := $(ROOT)/tools/SealCheck
 SEALCHECK_OUT        := $(BUILD)/tools/sealcheck
 SEALCHECK_DLL        := $(SEALCHECK_OUT)/sealcheck.dll
-SEALCHECK_SRC        := $(shell find $(SEALCHECK_DIR) -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*') \
-                        $(SEALCHECK_DIR)/SealCheck.csproj $(ROOT)/Directory.Build.props $(ROOT)/Directory.Packages.props
+SEALCHECK_SRC        := $(shell find $(SEALCHECK_DIR) $(ROOT)/tools/Elf -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*') \
+                        $(SEALCHECK_DIR)/SealCheck.csproj $(ROOT)/tools/Elf/HekiGuest.Elf.csproj $(ROOT)/Directory.Build.props $(ROOT)/Directory.Packages.props
 SEALCHECK            := $(DOTNET) $(SEALCHECK_DLL)
 SEALCHECK_BENCH_ELF  ?= $(BUILD)/kernel.elf
 SEALCHECK_BENCH_RUNS ?= 30

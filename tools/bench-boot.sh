@@ -29,6 +29,9 @@ pvh=$(for i in $(seq "$RUNS"); do time_boot -kernel "$BUILD/kernel.elf" -initrd 
 echo "PVH boot to SUMMARY (qemu -kernel, TCG), median of $RUNS: ${pvh} s (target <= 0.5 s)"
 iso=$(for i in $(seq "$RUNS"); do time_boot -cdrom "$BUILD/hekiguest.iso" -boot d; done | median)
 echo "ISO boot to SUMMARY (SeaBIOS + GRUB, TCG), median of $RUNS: ${iso} s"
+OVMF=${OVMF_FD:-/usr/share/ovmf/OVMF.fd}
+uefi=$(for i in $(seq "$RUNS"); do time_boot -bios "$OVMF" -cdrom "$BUILD/hekiguest.iso"; done | median)
+echo "ISO boot to SUMMARY (OVMF UEFI + GRUB, TCG), median of $RUNS: ${uefi} s"
 
 # Warm rebuild: append a comment line to one C# file, rebuild the kernel ELF, restore the file.
 f=$ROOT/kernel/Kernel/Machine.cs

@@ -102,8 +102,8 @@ public static class RunCommand
         // Symbols are only needed for traces and crash reports: read them when first asked for.
         var symbolMap = new Lazy<SymbolMap>(() =>
         {
-            try { return new SymbolMap(ElfFile.Parse(image).Symbols); }
-            catch (ElfError) { return SymbolMap.Empty; }
+            try { return new SymbolMap(ElfImage.Parse(image).Symbols ?? []); }
+            catch (ElfFormatException) { return SymbolMap.Empty; }
         });
 
         using var serialTarget = serialPath is null ? Console.OpenStandardOutput() : OpenOutput(serialPath, "serial");

@@ -14,7 +14,7 @@ public static class GuestInstruction
         Symbol("user_random_code", GuestLayout.UserCode), Symbol("user_data", GuestLayout.UserData),
     ]);
 
-    private static HekiGuest.Elf.ElfSymbol Symbol(string name, ulong at) => new(name, at, 0, 2, 1);
+    private static HekiGuest.Elf.ElfSymbol Symbol(string name, ulong at) => new(name, at, 0, 2, 1, SectionIndex: 1);
 
     /// <summary>"64-bit CPL0 rip 0x30012: f3aa rep stosb ... &lt;kernel_random_code+0x12&gt;".</summary>
     public static string Describe(VirtualMachine vm, ulong rip)

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using HekiGuest.Tools.SealCheck.Elf;
+using HekiGuest.Elf;
 
 namespace HekiGuest.Tools.SealCheck.Tests;
 
@@ -139,6 +139,16 @@ public class BadInputTests
         BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(64 + 40), 1UL << 32); // PT_LOAD[0] p_memsz = 4 GiB
 
         AssertBadInput(SealCheckRun.OnImage(image), "more than the 64 MiB this tool accepts");
+    }
+
+    [Fact]
+    public void SegmentWrappingTheAddressSpaceIsRejected()
+    {
+        // The shared ELF reader leaves this to hostsim's loader; sealcheck asks for it (ElfRequirements.Elf64Executable).
+        byte[] image = new TestKernel().Build();
+        BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(64 + 16), ulong.MaxValue - 10); // PT_LOAD[0] p_vaddr
+
+        AssertBadInput(SealCheckRun.OnImage(image), "PT_LOAD[0] at 0xfffffffffffffff5 with size");
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using HekiGuest.Tools.SealCheck.Analysis;
-using HekiGuest.Tools.SealCheck.Elf;
+using HekiGuest.Elf;
 
 namespace HekiGuest.Tools.SealCheck.Tests;
 

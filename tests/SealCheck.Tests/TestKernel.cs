@@ -1,5 +1,5 @@
 using HekiGuest.Tools.SealCheck.Analysis;
-using HekiGuest.Tools.SealCheck.Elf;
+using HekiGuest.Elf;
 using HekiGuest.Tools.SealCheck.Synthetic;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;

@@ -1,4 +1,8 @@
 namespace HekiGuest.Elf;
 
-/// <summary>A symbol from .symtab: name, value, size and type (0 notype, 1 object, 2 func).</summary>
-public sealed record ElfSymbol(string Name, ulong Value, ulong Size, byte Type, ushort SectionIndex);
+/// <summary>One .symtab entry with its resolved name.</summary>
+public sealed record ElfSymbol(string Name, ulong Value, ulong Size, byte Type, byte Binding, ushort SectionIndex)
+{
+    public bool IsDefined => SectionIndex != ElfConstants.ShnUndef;
+    public bool IsCodeLabel => Type is ElfConstants.SttFunc or ElfConstants.SttNotype;
+}

@@ -20,9 +20,9 @@ public static class KernelLoader
     public static LoadedKernel Load(byte[] image, PhysicalMemory memory, string commandLine,
         IReadOnlyList<ModuleSpec> modules, BootProtocol protocol = BootProtocol.Auto)
     {
-        ElfFile elf;
-        try { elf = ElfFile.Parse(image); }
-        catch (ElfError e) { throw new LoadError($"kernel image: {e.Message}"); }
+        ElfImage elf;
+        try { elf = ElfImage.Parse(image); }
+        catch (ElfFormatException e) { throw new LoadError($"kernel image: {e.Message}"); }
 
         bool hasMb2 = FindMultiboot2Header(image) >= 0;
         bool hasMb1 = FindMultiboot1Header(image) >= 0;
@@ -40,7 +40,7 @@ public static class KernelLoader
 
         var memoryMap = MemoryMapEntry.PcLayout(memory.Size);
         ulong imageStart = ulong.MaxValue, imageEnd = 0;
-        var loads = elf.ProgramHeaders.Where(p => p.IsLoad && p.MemorySize > 0).ToList();
+        var loads = elf.Segments.Where(p => p.IsLoad && p.MemorySize > 0).ToList();
         foreach (var ph in loads)
         {
             ulong at = ph.PhysicalAddress;
@@ -49,7 +49,7 @@ public static class KernelLoader
                 throw new LoadError($"kernel image does not fit in guest memory: segment 0x{at:x}+0x{ph.MemorySize:x} > {memory.Size >> 20} MiB");
             if (at < LegacyHoleEnd && end > LegacyHoleStart)
                 throw new LoadError($"segment at 0x{at:x} overlaps the legacy hole below 1 MiB");
-            var file = elf.Bytes(ph.Offset, ph.FileSize);
+            var file = elf.FileBytes(ph.Offset, ph.FileSize);
             file.CopyTo(memory.Slice(at, file.Length));
             for (ulong z = at + ph.FileSize; z < end;)        // .bss, in chunks a span can hold
             {
@@ -116,7 +116,7 @@ public static class KernelLoader
     /// address, loaded with AT()); it must then be a 32-bit address, since the CPU starts in
     /// 32-bit protected mode without paging.
     /// </summary>
-    private static uint EntryPoint(ElfFile elf, IReadOnlyList<ElfProgramHeader> loads)
+    private static uint EntryPoint(ElfImage elf, IReadOnlyList<ElfSegment> loads)
     {
         ulong entry = elf.Entry;
         foreach (var ph in loads)
@@ -163,7 +163,7 @@ public static class KernelLoader
         return -1;
     }
 
-    public static uint? FindPvhEntry(ElfFile elf)
+    public static uint? FindPvhEntry(ElfImage elf)
     {
         try
         {
@@ -179,7 +179,7 @@ public static class KernelLoader
                 if (note.Descriptor.Length >= 4) return BinaryPrimitives.ReadUInt32LittleEndian(note.Descriptor);
             }
         }
-        catch (ElfError e) { throw new LoadError($"kernel image: {e.Message}"); }
+        catch (ElfFormatException e) { throw new LoadError($"kernel image: {e.Message}"); }
         return null;
     }
 }

@@ -97,6 +97,20 @@ public sealed class ExpectedTests
         return new ExpectedTests(Entries.Where(e => wanted.Contains(e.Id.Group)).ToArray());
     }
 
+    /// <summary>These entries without <paramref name="ids"/> (tests a boot cannot report, e.g. a module check without a module).</summary>
+    public ExpectedTests Without(IEnumerable<TestId> ids)
+    {
+        var dropped = new HashSet<TestId>(ids);
+        return new ExpectedTests(Entries.Where(e => !dropped.Contains(e.Id)).ToArray());
+    }
+
+    /// <summary>These entries with <paramref name="ids"/> allowed to SKIP (tests a boot gives nothing to check).</summary>
+    public ExpectedTests AllowingSkip(IEnumerable<TestId> ids)
+    {
+        var skippable = new HashSet<TestId>(ids);
+        return new ExpectedTests(Entries.Select(e => skippable.Contains(e.Id) ? e with { SkipAllowed = true } : e).ToArray());
+    }
+
     /// <summary>The entry for <paramref name="id"/>, or null.</summary>
     public ExpectedTest? Find(TestId id) => Entries.FirstOrDefault(e => e.Id == id);
 }

@@ -8,6 +8,7 @@ namespace HekiGuest.Tests.Boot;
 /// <item><c>HEKI_QEMU</c>: the QEMU binary (a path, or a name looked up on PATH); default qemu-system-x86_64.</item>
 /// <item><c>HEKI_QEMU_ACCEL</c>: <c>tcg</c> (default) or <c>kvm</c>.</item>
 /// <item><c>HEKI_BOOT_TIMEOUT</c>: seconds per boot, e.g. <c>90</c> or <c>2.5s</c>; default 60.</item>
+/// <item><c>HEKI_OVMF</c>: the UEFI firmware image of the OVMF boots; default /usr/share/ovmf/OVMF.fd.</item>
 /// </list>
 /// </summary>
 public sealed record HarnessSettings(string QemuBinary, QemuAccelerator Accelerator, TimeSpan BootTimeout)
@@ -20,6 +21,15 @@ public sealed record HarnessSettings(string QemuBinary, QemuAccelerator Accelera
 
     /// <summary>Name of the variable that sets the per-boot deadline.</summary>
     public const string TimeoutVariable = "HEKI_BOOT_TIMEOUT";
+
+    /// <summary>Name of the variable that selects the UEFI firmware image.</summary>
+    public const string OvmfVariable = "HEKI_OVMF";
+
+    /// <summary>UEFI firmware used when HEKI_OVMF is unset: Debian's ovmf package, code and variables in one image.</summary>
+    public const string DefaultOvmfFirmware = "/usr/share/ovmf/OVMF.fd";
+
+    /// <summary>The UEFI firmware image for <see cref="Firmware.Ovmf"/> boots.</summary>
+    public string OvmfFirmware { get; init; } = DefaultOvmfFirmware;
 
     /// <summary>QEMU binary used when HEKI_QEMU is unset.</summary>
     public const string DefaultQemuBinary = "qemu-system-x86_64";
@@ -39,10 +49,14 @@ public sealed record HarnessSettings(string QemuBinary, QemuAccelerator Accelera
 
         var qemu = variable(QemuVariable);
         var binary = string.IsNullOrWhiteSpace(qemu) ? DefaultQemuBinary : qemu.Trim();
+        var ovmf = variable(OvmfVariable);
         return new HarnessSettings(
             binary,
             ParseAccelerator(variable(AcceleratorVariable)),
-            ParseTimeout(variable(TimeoutVariable)));
+            ParseTimeout(variable(TimeoutVariable)))
+        {
+            OvmfFirmware = string.IsNullOrWhiteSpace(ovmf) ? DefaultOvmfFirmware : ovmf.Trim(),
+        };
     }
 
     private static QemuAccelerator ParseAccelerator(string? value)

@@ -34,7 +34,7 @@ public sealed class QemuHost : IGuestHost
 
         var logDirectory = BootLogDirectory.Prepare(logRoot, Name, request.Label);
         var serialLog = Path.Combine(logDirectory, "serial.log");
-        var arguments = QemuCommandLine.Build(settings.Accelerator, artifacts, request, serialLog);
+        var arguments = QemuCommandLine.Build(settings.Accelerator, artifacts, request, serialLog, settings.OvmfFirmware);
         var binary = ExecutableLookup.Find(settings.QemuBinary, Environment.GetEnvironmentVariable("PATH"))
             ?? throw new BootSetupException(
                 $"QEMU binary '{settings.QemuBinary}' not found: run make deps (installs qemu-system-x86) or set {HarnessSettings.QemuVariable}");

@@ -33,6 +33,16 @@ public sealed class HarnessSettingsTests
         Assert.Equal(TimeSpan.FromSeconds(seconds), settings.BootTimeout);
     }
 
+    [Theory]
+    [InlineData(null, "/usr/share/ovmf/OVMF.fd")]
+    [InlineData(" /opt/ovmf/OVMF.fd ", "/opt/ovmf/OVMF.fd")]
+    public void OvmfFirmwareComesFromHekiOvmf(string? value, string firmware)
+    {
+        var settings = HarnessSettings.FromEnvironment(name => name == "HEKI_OVMF" ? value : null);
+
+        Assert.Equal(firmware, settings.OvmfFirmware);
+    }
+
     [Fact]
     public void QemuBinaryComesFromHekiQemu()
     {

@@ -1,4 +1,4 @@
-using HekiGuest.Tools.SealCheck.Elf;
+using HekiGuest.Elf;
 
 namespace HekiGuest.Tools.SealCheck.Analysis;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using HekiGuest.Tools.SealCheck.Analysis;
-using HekiGuest.Tools.SealCheck.Elf;
+using HekiGuest.Elf;
 
 namespace HekiGuest.Tools.SealCheck.Benchmarking;
 
@@ -27,7 +27,7 @@ public static class VerificationBenchmark
         for (int i = 0; i <= runs; i++)
         {
             long started = Stopwatch.GetTimestamp();
-            report = KernelVerifier.Verify(ElfImage.Parse(file), options);
+            report = KernelVerifier.Verify(ElfImage.Parse(file, ElfRequirements.Elf64Executable), options);
             double elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             if (i == 0)
             {

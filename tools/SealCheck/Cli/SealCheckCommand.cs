@@ -1,7 +1,7 @@
 using System.CommandLine;
 using HekiGuest.Tools.SealCheck.Analysis;
 using HekiGuest.Tools.SealCheck.Benchmarking;
-using HekiGuest.Tools.SealCheck.Elf;
+using HekiGuest.Elf;
 using HekiGuest.Tools.SealCheck.Reporting;
 using HekiGuest.Tools.SealCheck.Synthetic;
 
@@ -128,7 +128,7 @@ public static class SealCheckCommand
                 return result.Report.IsClean ? ExitClean : ExitViolations;
             }
 
-            VerificationReport report = KernelVerifier.Verify(ElfImage.Parse(file), options);
+            VerificationReport report = KernelVerifier.Verify(ElfImage.Parse(file, ElfRequirements.Elf64Executable), options);
             if (request.Quiet)
             {
                 foreach (Violation violation in report.Violations)

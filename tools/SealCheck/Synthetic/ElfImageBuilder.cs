@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using HekiGuest.Tools.SealCheck.Elf;
+using HekiGuest.Elf;
 
 namespace HekiGuest.Tools.SealCheck.Synthetic;
 

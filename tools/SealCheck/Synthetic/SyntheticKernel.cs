@@ -1,5 +1,5 @@
 using HekiGuest.Tools.SealCheck.Analysis;
-using HekiGuest.Tools.SealCheck.Elf;
+using HekiGuest.Elf;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -26,7 +26,7 @@ public static class SyntheticKernel
         for (int attempt = 0; attempt < 64; attempt++)
         {
             byte[] image = CreateOnce(codeKiB, seed + attempt);
-            if (KernelVerifier.Verify(ElfImage.Parse(image)).IsClean)
+            if (KernelVerifier.Verify(ElfImage.Parse(image, ElfRequirements.Elf64Executable)).IsClean)
             {
                 return image;
             }

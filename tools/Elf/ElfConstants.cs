@@ -1,6 +1,6 @@
-namespace HekiGuest.Tools.SealCheck.Elf;
+namespace HekiGuest.Elf;
 
-/// <summary>The numeric ELF constants this tool reads (System V gABI and the x86-64 psABI).</summary>
+/// <summary>The numeric ELF constants the reader and its users need (System V gABI, the i386 and x86-64 psABIs).</summary>
 public static class ElfConstants
 {
     public const int IdentSize = 16;
@@ -24,6 +24,7 @@ public static class ElfConstants
     public const ushort MachineX86_64 = 62;
 
     public const uint PtLoad = 1;
+    public const uint PtNote = 4;
     public const uint PfExecute = 1;
     public const uint PfWrite = 2;
     public const uint PfRead = 4;

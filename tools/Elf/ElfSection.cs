@@ -1,4 +1,4 @@
-namespace HekiGuest.Tools.SealCheck.Elf;
+namespace HekiGuest.Elf;
 
 /// <summary>One section header with its resolved name.</summary>
 public sealed record ElfSection(

@@ -1,4 +1,4 @@
-namespace HekiGuest.Tools.SealCheck.Elf;
+namespace HekiGuest.Elf;
 
 /// <summary>One program header. <see cref="Index"/> is its position in the program header table.</summary>
 public sealed record ElfSegment(
@@ -6,6 +6,7 @@ public sealed record ElfSegment(
     ulong FileSize, ulong MemorySize, ulong Alignment)
 {
     public bool IsLoad => Type == ElfConstants.PtLoad;
+    public bool IsNote => Type == ElfConstants.PtNote;
     public bool IsExecutable => (Flags & ElfConstants.PfExecute) != 0;
     public bool IsWritable => (Flags & ElfConstants.PfWrite) != 0;
     public bool IsReadable => (Flags & ElfConstants.PfRead) != 0;
