@@ -727,6 +727,9 @@ public sealed unsafe partial class Cpu
         {
             Raise(GuestFault.UD());
         }
+        // the target depends on the mode SYSCALL was executed in: LSTAR from 64-bit code, CSTAR
+        // from compatibility mode (decided before CS switches to the 64-bit kernel segment)
+        ulong target = Bitness == 64 ? Lstar : Cstar;
         Gpr[RCX] = Rip;
         Gpr[11] = Rflags & ~Flag.RF;
         ushort sel = (ushort)((Star >> 32) & 0xFFFC);
@@ -734,7 +737,7 @@ public sealed unsafe partial class Cpu
         Segments[SS] = new SegmentRegister { Selector = (ushort)(sel + 8), Attributes = 0xC093, Limit = 0xFFFF_FFFF };
         Rflags = (Rflags & ~Sfmask & ~Flag.RF) | Flag.Reserved1;
         UpdateMode();
-        Rip = Bitness == 64 ? Lstar : Cstar;
+        Rip = target;
     }
 
     private void Sysret(bool to64)
