@@ -400,7 +400,7 @@ public sealed unsafe partial class Cpu
                 }
                 else
                 {
-                    Segments[d.Aux].Base = GetReg(d.R0, size);
+                    Segments[d.Aux].Base = RequireCanonical(GetReg(d.R0, size));
                     UpdateMode();
                 }
                 return true;
@@ -530,15 +530,26 @@ public sealed unsafe partial class Cpu
                     break;
                 }
             case MsrStar: Star = v; break;
-            case MsrLstar: Lstar = v; break;
-            case MsrCstar: Cstar = v; break;
+            case MsrLstar: Lstar = RequireCanonical(v); break;
+            case MsrCstar: Cstar = RequireCanonical(v); break;
             case MsrSfmask: Sfmask = v & 0xFFFF_FFFF; break;
-            case MsrFsBase: Segments[FS].Base = v; UpdateMode(); break;
-            case MsrGsBase: Segments[GS].Base = v; UpdateMode(); break;
-            case MsrKernelGsBase: KernelGsBase = v; break;
+            case MsrFsBase: Segments[FS].Base = RequireCanonical(v); UpdateMode(); break;
+            case MsrGsBase: Segments[GS].Base = RequireCanonical(v); UpdateMode(); break;
+            case MsrKernelGsBase: KernelGsBase = RequireCanonical(v); break;
             case MsrTscAux: TscAux = v & 0xFFFF_FFFF; break;
             default: Raise(GuestFault.GP()); break;
         }
+    }
+
+    /// <summary>#GP(0) unless <paramref name="address"/> is canonical (48-bit linear addresses):
+    /// WRMSR to the FS/GS/kernel-GS bases, LSTAR and CSTAR, and WRFSBASE/WRGSBASE (SDM vol. 2).</summary>
+    private ulong RequireCanonical(ulong address)
+    {
+        if ((ulong)((long)(address << 16) >> 16) != address)
+        {
+            Raise(GuestFault.GP());
+        }
+        return address;
     }
 
     // ---- segments and descriptor tables ----
