@@ -134,11 +134,25 @@ public sealed class VirtualMachine : IDisposable
 
     public MachineOutcome Run(RunLimits limits)
     {
+        // the wall-clock limit also holds inside a CPU run (checked between blocks); it applies to
+        // this run only
+        Cpu.Deadline = limits.Timeout is { } t ? Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        try
+        {
+            return RunUntilStop(limits);
+        }
+        finally
+        {
+            Cpu.Deadline = long.MaxValue;
+        }
+    }
+
+    private MachineOutcome RunUntilStop(RunLimits limits)
+    {
         var clock = Stopwatch.StartNew();
         long start = Cpu.InstructionsRetired;
         long diagnosticsSeen = Cpu.DiagnosticsRaised;
         long deliveries = 0;
-        Cpu.Deadline = limits.Timeout is { } t ? Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         while (true)
         {
             // a host stop takes effect before the next guest instruction, whatever raised it
