@@ -41,28 +41,53 @@ public sealed unsafe partial class Cpu
 
     private const ulong RflagsAc = 1UL << 18;
     private const ulong Cr4Smap = 1UL << 21;
+    private const ulong Cr0Wp = 1UL << 16;
+
+    // The bits that take part in translation or in a permission decision: CR0.PE, WP, PG; CR4.PSE,
+    // PAE, PGE, LA57, PCIDE, SMEP, SMAP, PKE; EFER.LME, LMA, NXE. Other bits (CR0.TS, MP, EM, NE,
+    // AM, CD, NW; CR4.TSD, DE, OSFXSR, UMIP, FSGSBASE, OSXSAVE, ...) leave cached translations valid.
+    private const ulong Cr0TranslationBits = 1UL | Cr0Wp | (1UL << 31);
+    private const ulong Cr4TranslationBits = (1UL << 4) | (1UL << 5) | (1UL << 7) | (1UL << 12) | (1UL << 17) | (1UL << 20) | Cr4Smap | (1UL << 22);
+    private const ulong EferTranslationBits = 0x100UL | 0x400UL | 0x800UL;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong SmapAc() => (Cr4 & Cr4Smap) != 0 ? Rflags & RflagsAc : 0;
 
-    /// <summary>Flushes the TLBs if anything a cached translation was checked under has changed.</summary>
+    /// <summary>Flushes what cached translations depend on if it has changed: everything, or for a
+    /// change of CR0.WP alone only the write TLB (WP decides supervisor writes and nothing else).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void SyncTranslationContext()
     {
-        if (Cr0 != _ctxCr0 || Cr3 != _ctxCr3 || Cr4 != _ctxCr4 || Efer != _ctxEfer || SmapAc() != _ctxAc || Cpl != _ctxCpl)
+        ulong cr0 = Cr0 & Cr0TranslationBits;
+        if (cr0 != _ctxCr0 || Cr3 != _ctxCr3 || (Cr4 & Cr4TranslationBits) != _ctxCr4 || (Efer & EferTranslationBits) != _ctxEfer
+            || SmapAc() != _ctxAc || Cpl != _ctxCpl)
         {
-            FlushTlb();
+            SyncTranslationContextSlow(cr0);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void SyncTranslationContextSlow(ulong cr0)
+    {
+        if ((cr0 ^ _ctxCr0) == Cr0Wp && Cr3 == _ctxCr3 && (Cr4 & Cr4TranslationBits) == _ctxCr4
+            && (Efer & EferTranslationBits) == _ctxEfer && SmapAc() == _ctxAc && Cpl == _ctxCpl)
+        {
+            (Translator as ITranslationCache)?.InvalidateAll();
+            FlushWriteTlb();
+            _ctxCr0 = cr0;
+            return;
+        }
+        FlushTlb();
     }
 
     /// <summary>Forgets every cached translation.</summary>
     public void FlushTlb()
     {
         (Translator as ITranslationCache)?.InvalidateAll();
-        _ctxCr0 = Cr0;
+        _ctxCr0 = Cr0 & Cr0TranslationBits;
         _ctxCr3 = Cr3;
-        _ctxCr4 = Cr4;
-        _ctxEfer = Efer;
+        _ctxCr4 = Cr4 & Cr4TranslationBits;
+        _ctxEfer = Efer & EferTranslationBits;
         _ctxAc = SmapAc();
         _ctxCpl = Cpl;
         _codeGen++;

@@ -446,8 +446,10 @@ public sealed unsafe partial class Cpu
                     if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 0, Cr0, v)) Raise(GuestFault.GP());
                     Cr0 = v | 0x10;
                     Efer = pg && lme ? Efer | 0x400 : Efer & ~0x400UL;
-                    FlushTlb();
                     UpdateMode();
+                    // flush what the change requires (nothing for TS/MP/EM/NE/AM/CD/NW, the write
+                    // TLB for WP alone, everything for PE/PG)
+                    SyncTranslationContext();
                     break;
                 }
             case 2:
@@ -464,7 +466,7 @@ public sealed unsafe partial class Cpu
                 if (LongModeActive && (v & 0x20) == 0) Raise(GuestFault.GP());
                 if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 4, Cr4, v)) Raise(GuestFault.GP());
                 Cr4 = v;
-                FlushTlb();
+                SyncTranslationContext();   // only a paging or permission bit flushes
                 break;
             case 8:
                 if ((v & ~0xFUL) != 0) Raise(GuestFault.GP());

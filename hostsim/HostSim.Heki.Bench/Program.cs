@@ -24,6 +24,8 @@ Measure("hypercall LOCK_CR version query (arguments set up, vmcall)", new HekiHo
     a => { a.mov(rax, lockCrVersion); a.xor(ebx, ebx); a.xor(ecx, ecx); a.mov(edx, 1); a.vmcall(); }, 5);
 Measure("MOV CR4 without a host interface (--profile none)", new HekiHostOptions { Profile = HekiHostProfile.None },
     a => { a.mov(rax, Cr4Base); a.mov(cr4, rax); }, 2);
+Measure("MOV CR0 toggling WP, pins off (xor rax, WP; mov cr0, rax: drops only the write TLB)", new HekiHostOptions { Profile = HekiHostProfile.None },
+    a => { a.mov(rax, cr0); a.xor(rax, 0x10000); a.mov(cr0, rax); }, 3);
 Measure("MOV CR4 checked against pins and allowed (SMEP|UMIP pinned)", new HekiHostOptions { PrePinCr4 = HekiCrBits.Cr4Smep | HekiCrBits.Cr4Umip },
     a => { a.mov(rax, Cr4Pinned); a.mov(cr4, rax); }, 2, cr4: Cr4Pinned);
 Measure("MOV CR4 clearing a pinned bit: denied, event, #GP delivered, handler skips it", new HekiHostOptions { PrePinCr4 = HekiCrBits.Cr4Smep },
