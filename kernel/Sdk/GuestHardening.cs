@@ -15,9 +15,9 @@ namespace HekiGuest.Sdk
         /// <summary>Most physical runs the three image sections may take together.</summary>
         public const int MaxImageRuns = 48;
 
-        public HekiHostInterface Host;
-        public CrPinner Pinner;
-        public MemoryProtector Protector;
+        public readonly HekiHostInterface Host;
+        public readonly CrPinner Pinner;
+        public readonly MemoryProtector Protector;
         /// <summary>The bits asked to be pinned (set now and allowed); 0 when none or no pinning.</summary>
         public ulong Cr0Pinned, Cr4Pinned;
         /// <summary>0, or the error of that step (-95 when the host cannot do it).</summary>
@@ -29,14 +29,18 @@ namespace HekiGuest.Sdk
         private const ulong ReadOnly = HekiPermission.Read | HekiPermission.Immutable;
         private const ulong ReadWrite = HekiPermission.Read | HekiPermission.Write | HekiPermission.Immutable;
 
+        private GuestHardening(IHekiCpu cpu, HekiHostInterface host)
+        {
+            Host = host;
+            Pinner = new CrPinner(cpu, host);
+            Protector = new MemoryProtector(cpu, host);
+        }
+
         /// <param name="requestedProfile">as for <see cref="HekiHostInterface.Detect"/> (the guest's
         /// heki.profile setting, or null).</param>
         public static GuestHardening Apply(IHekiCpu cpu, string requestedProfile, GuestImage image, IHardeningReport report)
         {
-            var g = new GuestHardening();
-            g.Host = HekiHostInterface.Detect(cpu, requestedProfile);
-            g.Pinner = new CrPinner(cpu, g.Host);
-            g.Protector = new MemoryProtector(cpu, g.Host);
+            var g = new GuestHardening(cpu, HekiHostInterface.Detect(cpu, requestedProfile));
             if (!g.Host.Present)
             {
                 report.Text("heki: ");

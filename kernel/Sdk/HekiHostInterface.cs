@@ -25,8 +25,8 @@ namespace HekiGuest.Sdk
         public uint HypercallBase;
         public uint MaxRangesPerCall;
         public uint MaxRanges;
-        /// <summary>Why no interface is in use (when Profile is None).</summary>
-        public string Reason;
+        /// <summary>Why no interface is in use (when Profile is None); empty otherwise.</summary>
+        public string Reason = "";
 
         public bool Present => Profile != HekiProfile.None;
         public bool Has(uint feature) => (Features & feature) == feature;
