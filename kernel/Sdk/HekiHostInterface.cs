@@ -9,9 +9,9 @@ namespace HekiGuest.Sdk
     ///
     /// Forward compatibility (docs/abi.md section 1): the host's version is (base+1).EAX, major in
     /// bits 15:0 and minor in bits 31:16. This SDK accepts a host whose major is
-    /// <see cref="HekiCpuid.AbiMajor"/> with any minor, at or above the one it was built for (a
-    /// later minor only adds feature bits, leaves and hypercalls), and uses only the features it
-    /// knows whose bits are set (<see cref="Has"/>); unknown feature bits are ignored. A host with
+    /// <see cref="HekiCpuid.AbiMajor"/> with any minor (a later minor only adds feature bits,
+    /// leaves and hypercalls; an earlier one only lacks some, whose bits are then clear), and
+    /// uses only the features it knows whose bits are set (<see cref="Has"/>); unknown feature bits are ignored. A host with
     /// any other major is refused and <see cref="Reason"/> names both majors.
     /// </summary>
     public sealed unsafe class HekiHostInterface
