@@ -41,10 +41,15 @@ namespace HekiGuest.Sdk
                 && _cpu.TryReadMsr(MsrAddress(cr == 0 ? HekiMsr.Cr0PinnedHigh : HekiMsr.Cr4PinnedHigh), out bits);
         }
 
-        /// <summary>Pins <paramref name="bits"/> of CR0 or CR4 high. Returns 0 on success, else the
-        /// host's negative error (or -95 when nothing can pin).</summary>
+        /// <summary>Pins <paramref name="bits"/> of CR0 (cr = 0) or CR4 (cr = 4) high. Returns 0 on
+        /// success, else: <see cref="HekiError.InvalidArgument"/> for another register or no bits;
+        /// <see cref="HekiSdkError.PinBitClear"/> (no host call) when one of the bits is clear in
+        /// the register now, since a pinned-high bit that is clear makes every later write of the
+        /// register fault; the host's negative error; or -95 when nothing can pin.</summary>
         public long PinHigh(int cr, ulong bits)
         {
+            if ((cr != 0 && cr != 4) || bits == 0) return HekiError.InvalidArgument;
+            if ((_cpu.ReadControlRegister(cr) & bits) != bits) return HekiSdkError.PinBitClear;
             if (_host.Has(HekiCpuid.FeatureCrPinMsrs))
             {
                 uint msr = MsrAddress(cr == 0 ? HekiMsr.Cr0PinnedHigh : HekiMsr.Cr4PinnedHigh);

@@ -24,7 +24,16 @@ namespace HekiGuest.Abi
         public const uint LeafLimits = 2;
         public const uint HighestLeafOffset = 2;
 
+        /// <summary>The version this SDK was built for, as (base+1).EAX encodes it: bits 15:0 the
+        /// major, bits 31:16 the minor (version 1 = 1.0). Forward-compatibility rule (docs/abi.md
+        /// section 1): a guest accepts any minor of the major it knows (a minor only adds feature
+        /// bits, leaves and hypercalls, which a guest uses only when their feature bit is set) and
+        /// refuses any other major.</summary>
         public const uint AbiVersion = 1;
+        public const uint AbiMajor = 1;
+        public const uint AbiMinor = 0;
+        public const uint VersionMajorMask = 0xFFFF;
+        public const int VersionMinorShift = 16;
 
         public const uint FeatureCrPinMsrs = 1u << 0;
         public const uint FeatureLockCrHypercall = 1u << 1;
@@ -146,5 +155,6 @@ namespace HekiGuest.Abi
         public const string Default = "heki";
         public const string CrPin2020 = "cr-pin-2020";
         public const string HekiV3 = "heki-v3";
+        public const string Off = "off";
     }
 }

@@ -13,6 +13,11 @@ namespace HekiGuest.Sdk
         /// <summary>VMCALL with RAX = number and RBX, RCX, RDX, RSI = a0..a3. Returns RAX, or
         /// false when the instruction faulted (no hypervisor interface).</summary>
         bool TryHypercall(ulong number, ulong a0, ulong a1, ulong a2, ulong a3, out long result);
-        ulong VirtualToPhysical(ulong virtualAddress);
+        /// <summary>The current value of CR0 (cr = 0) or CR4 (cr = 4); 0 for any other register.</summary>
+        ulong ReadControlRegister(int cr);
+        /// <summary>The guest-physical address the guest's own page tables give
+        /// <paramref name="virtualAddress"/>; false when it is not mapped. An identity-mapped guest
+        /// returns the address itself.</summary>
+        bool TryVirtualToPhysical(ulong virtualAddress, out ulong physicalAddress);
     }
 }

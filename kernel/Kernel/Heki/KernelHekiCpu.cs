@@ -42,7 +42,13 @@ public sealed unsafe class KernelHekiCpu : IHekiCpu
         return ok;
     }
 
-    public ulong VirtualToPhysical(ulong virtualAddress) => virtualAddress;
+    public ulong ReadControlRegister(int cr) => cr == 0 ? Native.ReadCr0() : cr == 4 ? Native.ReadCr4() : 0;
+
+    public bool TryVirtualToPhysical(ulong virtualAddress, out ulong physicalAddress)
+    {
+        physicalAddress = virtualAddress;
+        return true;
+    }
 
     private static void DoRead() => s_value = Native.ReadMsr(s_msr);
     private static void DoWrite() => Native.SealedWriteMsr(s_msr, s_value);
