@@ -1,0 +1,1 @@
+return HekiGuest.Tools.AbiHeaderGen.Cli.AbiHeaderCommand.Run(args, Console.Out, Console.Error);
