@@ -4,12 +4,13 @@ using HekiGuest.HostSim.Cpu;
 namespace HekiGuest.HostSim.Machine.Execution;
 
 /// <summary>
-/// Delivers exceptions through the guest's IDT in long mode: 64-bit interrupt and trap gates,
-/// IST and RSP0 stack switches through the TSS, error codes, CR2 (already set by the core).
-/// A fault while delivering becomes #DF; a fault while delivering #DF is a triple fault, which
-/// stops the machine. In 32-bit protected mode (the boot path before long mode) the kernel has
-/// no IDT: any exception there is reported as a triple fault. The pushed RFLAGS image has RF set
-/// for fault-class exceptions (SDM vol. 3 6.13 and 18.3.1.1).
+/// Delivers exceptions through the guest's IDT. In long mode: 64-bit interrupt and trap gates,
+/// IST and RSP0 stack switches through the TSS, error codes, CR2 (already set by the core). In
+/// 32-bit protected mode (paging on or off): <see cref="ProtectedModeDelivery"/>. A fault while
+/// delivering becomes #DF or is delivered instead (SDM vol. 3 table 6-5); a fault while delivering
+/// #DF is a triple fault, which stops the machine. Real mode (IVT) delivery is not implemented
+/// (the core does not run real mode): an exception there ends as a triple fault. The pushed
+/// RFLAGS image has RF set for fault-class exceptions (SDM vol. 3 6.13 and 18.3.1.1).
 /// </summary>
 public sealed class ExceptionDelivery(Cpu.Cpu cpu)
 {
@@ -93,8 +94,10 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
         // RF in the pushed image makes IRET re-execute a faulting instruction without an
         // instruction-breakpoint match; traps, aborts and software interrupts push it as it is.
         ulong flagsImage = cpu.Rflags | (!software && IsFaultClass(fault.Vector) ? Flag.RF : 0);
-        if (!cpu.LongModeActive || (cpu.Cr0 & 1) == 0)
-            return GuestFault.GP(idtError);
+        if ((cpu.Cr0 & 1) == 0)
+            return GuestFault.GP(idtError);                 // real mode: IVT delivery not implemented
+        if (!cpu.LongModeActive)
+            return ProtectedModeDelivery.TryDeliver(cpu, fault, returnRip, software, flagsImage);
         ulong gateAddress = cpu.Idtr.Base + (ulong)fault.Vector * 16;
         if ((ulong)fault.Vector * 16 + 15 > cpu.Idtr.Limit) return GuestFault.GP(idtError);
         Span<byte> gate = stackalloc byte[16];
