@@ -8,8 +8,8 @@ namespace HekiGuest.HostSim.Machine.Execution;
 /// IST and RSP0 stack switches through the TSS, error codes, CR2 (already set by the core). In
 /// 32-bit protected mode (paging on or off): <see cref="ProtectedModeDelivery"/>. A fault while
 /// delivering becomes #DF or is delivered instead (SDM vol. 3 table 6-5); a fault while delivering
-/// #DF is a triple fault, which stops the machine. Real mode (IVT) delivery is not implemented
-/// (the core does not run real mode): an exception there ends as a triple fault. The pushed
+/// #DF is a triple fault, which stops the machine. With CR0.PE = 0: <see cref="RealModeDelivery"/>
+/// (the interrupt vector table). The pushed
 /// RFLAGS image has RF set for fault-class exceptions (SDM vol. 3 6.13 and 18.3.1.1).
 /// </summary>
 public sealed class ExceptionDelivery(Cpu.Cpu cpu)
@@ -95,7 +95,7 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
         // instruction-breakpoint match; traps, aborts and software interrupts push it as it is.
         ulong flagsImage = cpu.Rflags | (!software && IsFaultClass(fault.Vector) ? Flag.RF : 0);
         if ((cpu.Cr0 & 1) == 0)
-            return GuestFault.GP(idtError);                 // real mode: IVT delivery not implemented
+            return RealModeDelivery.TryDeliver(cpu, fault, returnRip, flagsImage);
         if (!cpu.LongModeActive)
             return ProtectedModeDelivery.TryDeliver(cpu, fault, returnRip, software, flagsImage);
         ulong gateAddress = cpu.Idtr.Base + (ulong)fault.Vector * 16;
