@@ -890,7 +890,8 @@ public sealed unsafe partial class Cpu
             writable &= 0xFFFF;
         }
         SetSp(Gpr[RSP] + (ulong)size);
-        Rflags = (Rflags & ~writable) | (v & writable) | Flag.Reserved1;
+        // SDM POPF: RF is cleared (never loaded from the stack)
+        Rflags = ((Rflags & ~writable) | (v & writable) | Flag.Reserved1) & ~Flag.RF;
     }
 
     private void StringOp(DecodedOp d, int size)

@@ -368,6 +368,19 @@ public sealed unsafe partial class Cpu
                     end = pos + 1;
                 }
             }
+            if (_rfArmed)
+            {
+                // RF from an IRET: the next instruction runs alone, RF is cleared after it
+                if (pos >= _rfClearAt)
+                {
+                    Rflags &= ~Flag.RF;
+                    _rfArmed = false;
+                }
+                else if (end > _rfClearAt)
+                {
+                    end = _rfClearAt;
+                }
+            }
             _posEnd = end;
             ref Uop u = ref MemoryMarshal.GetArrayDataReference(b.Ops);
             ulong v;
@@ -630,6 +643,11 @@ public sealed unsafe partial class Cpu
     private StopReason Leave(StopReason reason, ulong rip, ulong pos)
     {
         Rip = rip;
+        if (_rfArmed && pos >= _rfClearAt)
+        {
+            Rflags &= ~Flag.RF;
+            _rfArmed = false;
+        }
         _recentCount = pos;
         return reason;
     }

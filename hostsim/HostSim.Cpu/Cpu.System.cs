@@ -732,6 +732,12 @@ public sealed unsafe partial class Cpu
         }
         if (size == 2) writable &= 0xFFFF;
         Rflags = (Rflags & ~writable) | (flags & writable) | Flag.Reserved1;
+        if ((Rflags & Flag.RF) != 0)
+        {
+            // RF stays set for the next instruction only (_rfArmed, checked by ExecuteBlocks at the next block entries)
+            _rfArmed = true;
+            _rfClearAt = _curPos + 2;
+        }
     }
 
     private void Syscall()

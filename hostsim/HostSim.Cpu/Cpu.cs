@@ -121,6 +121,11 @@ public sealed unsafe partial class Cpu
     private StopReason _stop;
     private bool _stopRequested;
     private bool _shadowNext;
+
+    // RF loaded by IRET: cleared once the instruction after the IRET (ring position
+    // _rfClearAt - 1) has completed; the block loop runs that instruction alone (DESIGN.md).
+    private bool _rfArmed;
+    private ulong _rfClearAt;
     private long _runStartRetired;
 
     /// <summary>Instructions retired including the current run (for RDTSC).</summary>
@@ -212,6 +217,7 @@ public sealed unsafe partial class Cpu
         PendingException = null;
         InterruptShadow = false;
         _shadowNext = false;
+        _rfArmed = false;
         UpdateMode();
         FlushTlb();
         FlushDecodeCache();

@@ -4,11 +4,13 @@ using HekiGuest.HostSim.Cpu;
 namespace HekiGuest.HostSim.Machine.Execution;
 
 /// <summary>
-/// Delivers exceptions through the guest's IDT in long mode: 64-bit interrupt and trap gates,
-/// IST and RSP0 stack switches through the TSS, error codes, CR2 (already set by the core).
-/// A fault while delivering becomes #DF; a fault while delivering #DF is a triple fault, which
-/// stops the machine. In 32-bit protected mode (the boot path before long mode) the kernel has
-/// no IDT: any exception there is reported as a triple fault.
+/// Delivers exceptions through the guest's IDT. In long mode: 64-bit interrupt and trap gates,
+/// IST and RSP0 stack switches through the TSS, error codes, CR2 (already set by the core). In
+/// 32-bit protected mode (paging on or off): <see cref="ProtectedModeDelivery"/>. A fault while
+/// delivering becomes #DF or is delivered instead (SDM vol. 3 table 6-5); a fault while delivering
+/// #DF is a triple fault, which stops the machine. With CR0.PE = 0: <see cref="RealModeDelivery"/>
+/// (the interrupt vector table). The pushed
+/// RFLAGS image has RF set for fault-class exceptions (SDM vol. 3 6.13 and 18.3.1.1).
 /// </summary>
 public sealed class ExceptionDelivery(Cpu.Cpu cpu)
 {
@@ -80,12 +82,22 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
 
     private static bool IsContributory(GuestFault f) => f.Vector is 0 or 10 or 11 or 12 or 13;
 
+    /// <summary>Fault-class exceptions (SDM vol. 3 table 6-1): #DE, #BR, #UD, #NM, #TS, #NP, #SS,
+    /// #GP, #PF, #MF, #AC, #XM, #VE, #CP. The core raises #DB only as a trap (INT1, an ICEBP-style
+    /// software interrupt), so #DB is never one here.</summary>
+    private static bool IsFaultClass(byte vector) => vector is 0 or 5 or 6 or 7 or 10 or 11 or 12 or 13 or 14 or 16 or 17 or 19 or 20 or 21;
+
     private GuestFault? TryDeliver(GuestFault fault, ulong returnRip, bool software)
     {
         uint ext = software ? 0u : 1u;
         uint idtError = (uint)fault.Vector * 8 + 2 + ext;
-        if (!cpu.LongModeActive || (cpu.Cr0 & 1) == 0)
-            return GuestFault.GP(idtError);
+        // RF in the pushed image makes IRET re-execute a faulting instruction without an
+        // instruction-breakpoint match; traps, aborts and software interrupts push it as it is.
+        ulong flagsImage = cpu.Rflags | (!software && IsFaultClass(fault.Vector) ? Flag.RF : 0);
+        if ((cpu.Cr0 & 1) == 0)
+            return RealModeDelivery.TryDeliver(cpu, fault, returnRip, flagsImage);
+        if (!cpu.LongModeActive)
+            return ProtectedModeDelivery.TryDeliver(cpu, fault, returnRip, software, flagsImage);
         ulong gateAddress = cpu.Idtr.Base + (ulong)fault.Vector * 16;
         if ((ulong)fault.Vector * 16 + 15 > cpu.Idtr.Limit) return GuestFault.GP(idtError);
         Span<byte> gate = stackalloc byte[16];
@@ -112,7 +124,7 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
         int newCpl = cs.Dpl;
 
         ulong oldSs = cpu.Segments[Cpu.Cpu.SS].Selector, oldRsp = cpu.ReadGpr(Cpu.Cpu.RSP);
-        ulong oldCs = cpu.Segments[Cpu.Cpu.CS].Selector, oldFlags = cpu.Rflags;
+        ulong oldCs = cpu.Segments[Cpu.Cpu.CS].Selector, oldFlags = flagsImage;
         ulong rsp = oldRsp;
         if (ist != 0 || newCpl < cpu.Cpl)
         {

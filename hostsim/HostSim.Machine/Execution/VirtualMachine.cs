@@ -70,6 +70,9 @@ public sealed class VirtualMachine : IDisposable
         _bootArguments = (image, commandLine, modules, protocol);
         var k = KernelLoader.Load(image, Memory, commandLine, modules, protocol);
         Cpu.EnterFlatProtectedMode();
+        // no IDT until the kernel loads one (an exception before that is a triple fault, not a
+        // delivery through whatever the power-on IDTR happens to point at)
+        Cpu.Idtr = default;
         Cpu.Rip = k.EntryPoint;
         Cpu.Rflags = 0x2;
         Cpu.WriteGpr(Processor.RAX, k.Eax);

@@ -13,6 +13,7 @@ namespace HekiGuest.HostSim.Machine.Tests.Execution;
 public sealed class ExceptionDeliveryTests
 {
     private const ulong Unmapped = 0x50_0000;     // beyond the 4 MiB identity map: PDE not present
+    private const ulong Rf = 1UL << 16;           // set in the RFLAGS image of fault-class exceptions
 
     [Fact]
     public void Ud2_through_an_interrupt_gate_pushes_the_frame_on_a_16_byte_aligned_stack_and_clears_if()
@@ -30,7 +31,7 @@ public sealed class ExceptionDeliveryTests
 
         Assert.Equal(Handler(6), g.Cpu.Rip);
         Assert.Equal(StackTop - 40, g.Cpu.Gpr[Processor.RSP]);
-        Assert.Equal([Code + 1, KernelCs, 0x202UL | (1UL << 8) | (1UL << 14), StackTop + 8, KernelDs], g.Frame(5));
+        Assert.Equal([Code + 1, KernelCs, 0x202UL | (1UL << 8) | (1UL << 14) | Rf, StackTop + 8, KernelDs], g.Frame(5));
         Assert.Equal(KernelCs, g.Cpu.Segments[Processor.CS].Selector);
         Assert.Equal(0UL, g.Cpu.Rflags & ((1UL << 9) | (1UL << 8) | (1UL << 14)));   // IF, TF, NT cleared
         Assert.Equal(0, g.Cpu.Cpl);
@@ -68,7 +69,7 @@ public sealed class ExceptionDeliveryTests
         Assert.Equal(Unmapped + 0x18, g.Cpu.Cr2);
         Assert.Equal(Handler(14), g.Cpu.Rip);
         Assert.Equal(StackTop - 48, g.Cpu.Gpr[Processor.RSP]);
-        Assert.Equal([error, faultingRip, KernelCs, 0x202UL, StackTop, KernelDs], g.Frame(6));
+        Assert.Equal([error, faultingRip, KernelCs, 0x202UL | Rf, StackTop, KernelDs], g.Frame(6));
     }
 
     [Fact]
@@ -82,7 +83,7 @@ public sealed class ExceptionDeliveryTests
         g.EnterUserMode();
         g.Cpu.Gpr[Processor.RSP] = 0x6_0000;
         Assert.True(g.Vm.Exceptions.Deliver(g.RunToException()));
-        Assert.Equal([7UL, Code + 10, UserCs, 0x202UL, 0x6_0000UL, UserDs], g.Frame(6));
+        Assert.Equal([7UL, Code + 10, UserCs, 0x202UL | Rf, 0x6_0000UL, UserDs], g.Frame(6));
         Assert.Equal(0x20_0100UL, g.Cpu.Cr2);
     }
 
@@ -96,7 +97,7 @@ public sealed class ExceptionDeliveryTests
         Assert.True(pending.IsSoftwareInterrupt);
         Assert.True(g.Vm.Exceptions.Deliver(pending));
         Assert.Equal(Handler(3), g.Cpu.Rip);
-        Assert.Equal([Code + 1, KernelCs, 0x202UL, StackTop, KernelDs], g.Frame(5));
+        Assert.Equal([Code + 1, KernelCs, 0x202UL, StackTop, KernelDs], g.Frame(5));   // a trap: no RF
     }
 
     [Fact]
@@ -107,7 +108,7 @@ public sealed class ExceptionDeliveryTests
         g.Emit(Code, a => a.ud2());
         Assert.True(g.Vm.Exceptions.Deliver(g.RunToException()));
         Assert.Equal(Ist1 - 40, g.Cpu.Gpr[Processor.RSP]);
-        Assert.Equal([Code, KernelCs, 0x202UL, StackTop, KernelDs], g.Frame(5));
+        Assert.Equal([Code, KernelCs, 0x202UL | Rf, StackTop, KernelDs], g.Frame(5));
     }
 
     [Fact]
@@ -122,7 +123,7 @@ public sealed class ExceptionDeliveryTests
         Assert.True(g.Vm.Exceptions.Deliver(g.RunToException()));
         Assert.Equal(0, g.Cpu.Cpl);
         Assert.Equal(Rsp0 - 40, g.Cpu.Gpr[Processor.RSP]);
-        Assert.Equal([Code, UserCs, 0x202UL, 0x6_0008UL, UserDs], g.Frame(5));
+        Assert.Equal([Code, UserCs, 0x202UL | Rf, 0x6_0008UL, UserDs], g.Frame(5));
         Assert.Equal(0, g.Cpu.Segments[Processor.SS].Selector & ~3);
         Assert.Equal(KernelCs, g.Cpu.Segments[Processor.CS].Selector);
     }
@@ -198,7 +199,7 @@ public sealed class ExceptionDeliveryTests
         g.Emit(Code, a => a.ud2());
         Assert.True(g.Vm.Exceptions.Deliver(g.RunToException()));
         Assert.Equal(Handler(11), g.Cpu.Rip);
-        Assert.Equal([6UL * 8 + 3, Code, KernelCs, 0x202UL, StackTop, KernelDs], g.Frame(6));
+        Assert.Equal([6UL * 8 + 3, Code, KernelCs, 0x202UL | Rf, StackTop, KernelDs], g.Frame(6));
     }
 
     [Fact]
@@ -226,6 +227,25 @@ public sealed class ExceptionDeliveryTests
         g.Cpu.Gpr[Processor.RSP] = 0x6_0000;
         Assert.True(g.Vm.Exceptions.Deliver(g.RunToException()));
         Assert.Equal(Handler(13), g.Cpu.Rip);
-        Assert.Equal([3UL * 8 + 2, Code, UserCs, 0x202UL, 0x6_0000UL, UserDs], g.Frame(6));
+        // the #GP is a fault on the INT3 instruction (RIP of the INT3): RF set, unlike INT3's own frame
+        Assert.Equal([3UL * 8 + 2, Code, UserCs, 0x202UL | Rf, 0x6_0000UL, UserDs], g.Frame(6));
+    }
+
+    [Fact]
+    public void Iretq_loading_rf_from_a_fault_frame_keeps_it_for_one_instruction_only()
+    {
+        using var g = new LongModeGuest();
+        g.Gate(6);
+        g.Emit(Handler(6), a => { a.add(__qword_ptr[rsp], 2); a.iretq(); });
+        g.Emit(Code, a => { a.ud2(); a.nop(); a.nop(); a.hlt(); });
+        Assert.True(g.Vm.Exceptions.Deliver(g.RunToException()));
+        Assert.Equal(0UL, g.Cpu.Rflags & Rf);
+        Assert.Equal(StopReason.InstructionLimit, g.Cpu.Run(2));  // add, iretq
+        Assert.Equal(Code + 2, g.Cpu.Rip);
+        Assert.Equal(Rf, g.Cpu.Rflags & Rf);
+        Assert.Equal(StopReason.InstructionLimit, g.Cpu.Run(1));  // the first nop: RF cleared after it
+        Assert.Equal(0UL, g.Cpu.Rflags & Rf);
+        Assert.Equal(StopReason.Halted, g.Cpu.Run(10));
+        Assert.Equal(0UL, g.Cpu.Rflags & Rf);
     }
 }
