@@ -1,0 +1,152 @@
+// The Hyper-V Virtual Secure Mode interface (x64): the numbers and bit fields of the Hyper-V
+// TLFS subset in /work/shared/notes/vsm.md and docs/vtl.md, in ONE file compiled into the guest
+// SDK (against the kernel's corelib), the VTL1 monitor and hostsim (HostSim.Vsm, as a linked
+// source). Constants only, so it builds in both worlds. Named HvAbi after the TLFS's own "Hv"
+// prefix (HvCallVtlCall, HV_STATUS_...), beside HekiAbi.cs for the HekiGuest interface.
+namespace HekiGuest.Abi
+{
+    /// <summary>Discovery: the Hyper-V CPUID leaves at 0x40000000.</summary>
+    public static class HvCpuid
+    {
+        public const uint VendorLeaf = 0x40000000;      // EAX highest leaf, EBX:ECX:EDX vendor
+        public const uint InterfaceLeaf = 0x40000001;   // EAX interface signature
+        public const uint IdentityLeaf = 0x40000002;    // system identity (build, version)
+        public const uint FeaturesLeaf = 0x40000003;    // EAX:EBX partition privileges, ECX, EDX features
+        public const uint RecommendationsLeaf = 0x40000004;
+        public const uint LimitsLeaf = 0x40000005;
+        public const uint HardwareFeaturesLeaf = 0x40000006;
+        public const uint HighestLeaf = HardwareFeaturesLeaf;
+
+        // "Microsoft Hv"
+        public const uint VendorEbx = 0x7263694D;   // "Micr"
+        public const uint VendorEcx = 0x666F736F;   // "osof"
+        public const uint VendorEdx = 0x76482074;   // "t Hv"
+        /// <summary>"Hv#1": the Microsoft hypervisor interface.</summary>
+        public const uint InterfaceHv1 = 0x31237648;
+
+        /// <summary>Where a KVM signature moves when Hyper-V's range owns 0x40000000.</summary>
+        public const uint KvmBaseWithHyperV = 0x40000100;
+
+        /// <summary>EBX in the spinlock-retry field of the recommendations leaf: never notify.</summary>
+        public const uint SpinlockRetriesNever = 0xFFFFFFFF;
+    }
+
+    /// <summary>Partition privileges (CPUID 0x40000003 EAX = bits 31:0, EBX = bits 63:32).</summary>
+    public static class HvPrivilege
+    {
+        // EAX
+        public const uint AccessHypercallMsrs = 1u << 5;   // GUEST_OS_ID and HYPERCALL
+        public const uint AccessVpIndex = 1u << 6;         // VP_INDEX
+        // EBX
+        public const uint AccessVsm = 1u << 16;
+        public const uint AccessVpRegisters = 1u << 17;
+    }
+
+    /// <summary>Synthetic MSRs.</summary>
+    public static class HvMsr
+    {
+        public const uint GuestOsId = 0x40000000;
+        public const uint Hypercall = 0x40000001;
+        public const uint VpIndex = 0x40000002;
+        public const uint VpAssistPage = 0x40000073;
+
+        /// <summary>HYPERCALL and VP_ASSIST_PAGE: bit 0 enable, bits 63:12 the guest page number.</summary>
+        public const ulong Enable = 1UL << 0;
+        /// <summary>HYPERCALL bit 1: locked (hostsim does not offer it; docs/vtl.md).</summary>
+        public const ulong HypercallLocked = 1UL << 1;
+        public const ulong PageNumberMask = ~0xFFFUL;
+    }
+
+    /// <summary>Hypercall call codes (input value bits 15:0).</summary>
+    public static class HvCall
+    {
+        public const ushort ModifyVtlProtectionMask = 0x000C;   // rep
+        public const ushort EnablePartitionVtl = 0x000D;
+        public const ushort EnableVpVtl = 0x000F;
+        public const ushort VtlCall = 0x0011;
+        public const ushort VtlReturn = 0x0012;
+        public const ushort GetVpRegisters = 0x0050;            // rep
+        public const ushort SetVpRegisters = 0x0051;            // rep
+        public const ushort TranslateVirtualAddress = 0x0052;
+        public const ushort StartVirtualProcessor = 0x0099;
+        public const ushort GetVpIndexFromApicId = 0x009A;
+
+        public const ulong PartitionSelf = 0xFFFFFFFFFFFFFFFF;
+        public const uint VpSelf = 0xFFFFFFFE;
+    }
+
+    /// <summary>The hypercall input value (RCX in 64-bit mode) and result value (RAX).</summary>
+    public static class HvHypercallInput
+    {
+        public const ulong CodeMask = 0xFFFF;                   // bits 15:0
+        public const ulong Fast = 1UL << 16;                    // bit 16
+        public const int VariableHeaderShift = 17;              // bits 26:17, in 8-byte units
+        public const ulong VariableHeaderMask = 0x3FF;
+        public const int RepCountShift = 32;                    // bits 43:32
+        public const int RepStartShift = 48;                    // bits 59:48
+        public const ulong RepMask = 0xFFF;
+        /// <summary>Bits 31:27, 47:44, 63:60: must be zero.</summary>
+        public const ulong ReservedMask = 0xF000F000F8000000;
+
+        public const ulong StatusMask = 0xFFFF;                 // result bits 15:0
+        public const int RepsCompletedShift = 32;               // result bits 43:32
+
+        /// <summary>Memory-form input and output blocks: 8-byte aligned, within one page.</summary>
+        public const ulong BlockAlignment = 8;
+        public const ulong PageSize = 4096;
+    }
+
+    /// <summary>Hypercall status codes (result bits 15:0).</summary>
+    public static class HvStatus
+    {
+        public const ushort Success = 0x0000;
+        public const ushort InvalidHypercallCode = 0x0002;
+        public const ushort InvalidHypercallInput = 0x0003;
+        public const ushort InvalidAlignment = 0x0004;
+        public const ushort InvalidParameter = 0x0005;
+        public const ushort AccessDenied = 0x0006;
+        public const ushort InvalidPartitionState = 0x0007;
+        public const ushort OperationDenied = 0x0008;
+        public const ushort InsufficientMemory = 0x000B;
+        public const ushort VtlAlreadyEnabled = 0x0086;
+    }
+
+    /// <summary>The hypercall page as hostsim fills it (docs/vtl.md section 3): offsets of the
+    /// three code sequences, as published in VsmCodePageOffsets (VtlCall bits 11:0, VtlReturn
+    /// bits 23:12).</summary>
+    public static class HvHypercallPage
+    {
+        public const uint HypercallOffset = 0x000;
+        public const uint VtlCallOffset = 0x040;
+        public const uint VtlReturnOffset = 0x080;
+        public const int VtlCallOffsetShift = 0;
+        public const int VtlReturnOffsetShift = 12;
+        public const ulong OffsetMask = 0xFFF;
+        public const ulong VsmCodePageOffsets = ((ulong)VtlCallOffset << VtlCallOffsetShift) | ((ulong)VtlReturnOffset << VtlReturnOffsetShift);
+    }
+
+    /// <summary>Register names used with Get/SetVpRegisters (those the first slices need).</summary>
+    public static class HvRegister
+    {
+        public const uint VpAssistPage = 0x00090013;
+        public const uint VsmCodePageOffsets = 0x000D0002;
+        public const uint VsmVpStatus = 0x000D0003;
+        public const uint VsmPartitionStatus = 0x000D0004;
+        public const uint VsmCapabilities = 0x000D0006;
+        public const uint VsmPartitionConfig = 0x000D0007;
+    }
+
+    /// <summary>The VP assist page: the VTL control area a higher VTL sees at offset 8.</summary>
+    public static class HvVpAssist
+    {
+        public const uint VtlEntryReasonOffset = 8;    // u32: 1 VTL call, 2 interrupt, 3 intercept
+        public const uint VinaStatusOffset = 12;       // u8
+        public const uint VtlReturnRaxOffset = 16;     // u64
+        public const uint VtlReturnRcxOffset = 24;     // u64
+        public const uint EntryReasonVtlCall = 1;
+        public const uint EntryReasonInterrupt = 2;
+        public const uint EntryReasonIntercept = 3;
+        /// <summary>VTL return control (RCX) bit 0: fast return, registers not restored.</summary>
+        public const ulong VtlReturnFast = 1UL << 0;
+    }
+}
