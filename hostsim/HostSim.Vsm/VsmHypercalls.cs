@@ -1,0 +1,68 @@
+using HekiGuest.Abi;
+using HekiGuest.HostSim.Cpu;
+
+namespace HekiGuest.HostSim.Vsm;
+
+/// <summary>
+/// VMCALL/VMMCALL under the VSM profile: the TLFS calling convention (docs/vtl.md section 4).
+/// #UD from real mode, from CPL &gt; 0 and before the hypercall page is enabled. 64-bit mode:
+/// input value in RCX, input and output GPAs (memory form) or the two fast inputs in RDX and R8,
+/// result in RAX. Other modes: input value EDX:EAX, EBX:ECX and EDI:ESI, result EDX:EAX. Checks
+/// in order: reserved input bits (3), memory-form GPA alignment (4), GPA outside RAM (5), then the
+/// call code; no call is implemented yet, so every code is HV_STATUS_INVALID_HYPERCALL_CODE (2).
+/// </summary>
+public sealed class VsmHypercalls(VsmHost host, SyntheticMsrs msrs) : IHypercallHandler
+{
+    private const ulong Cr0ProtectionEnable = 1;
+    private const int R8 = 8;
+
+    public long Calls { get; private set; }
+
+    /// <summary>The last input value decoded (for tests and traces).</summary>
+    public HypercallInput? LastInput { get; private set; }
+
+    public GuestFault? Hypercall(Cpu.Cpu cpu, bool isVmmcall)
+    {
+        if ((cpu.Cr0 & Cr0ProtectionEnable) == 0 || cpu.Cpl != 0 || !msrs.HypercallsEnabled)
+        {
+            return GuestFault.UD();
+        }
+        Calls++;
+        bool wide = cpu.Bitness == 64;
+        ulong value = wide ? cpu.ReadGpr(Cpu.Cpu.RCX) : Pair(cpu, Cpu.Cpu.RDX, Cpu.Cpu.RAX);
+        ulong inputGpa = wide ? cpu.ReadGpr(Cpu.Cpu.RDX) : Pair(cpu, Cpu.Cpu.RBX, Cpu.Cpu.RCX);
+        ulong outputGpa = wide ? cpu.ReadGpr(R8) : Pair(cpu, Cpu.Cpu.RDI, Cpu.Cpu.RSI);
+        ulong result = Dispatch(value, inputGpa, outputGpa);
+        if (wide)
+        {
+            cpu.WriteGpr(Cpu.Cpu.RAX, result);
+        }
+        else
+        {
+            cpu.WriteGpr(Cpu.Cpu.RAX, (uint)result);
+            cpu.WriteGpr(Cpu.Cpu.RDX, result >> 32);
+        }
+        return null;
+    }
+
+    private ulong Dispatch(ulong value, ulong inputGpa, ulong outputGpa)
+    {
+        ushort status = HypercallInput.TryDecode(value, out var input);
+        if (status != HvStatus.Success) return HypercallInput.Result(status, 0);
+        LastInput = input;
+        if (!input.Fast)
+        {
+            if (!IsAligned(inputGpa) || !IsAligned(outputGpa)) return HypercallInput.Result(HvStatus.InvalidAlignment, 0);
+            if (!host.IsRamPage(inputGpa & HvMsr.PageNumberMask) || !host.IsRamPage(outputGpa & HvMsr.PageNumberMask))
+            {
+                return HypercallInput.Result(HvStatus.InvalidParameter, 0);
+            }
+        }
+        // the VSM calls themselves come in the next slices
+        return HypercallInput.Result(HvStatus.InvalidHypercallCode, 0);
+    }
+
+    private static bool IsAligned(ulong gpa) => (gpa & (HvHypercallInput.BlockAlignment - 1)) == 0;
+
+    private static ulong Pair(Cpu.Cpu cpu, int high, int low) => ((cpu.ReadGpr(high) & 0xFFFF_FFFF) << 32) | (cpu.ReadGpr(low) & 0xFFFF_FFFF);
+}
