@@ -1,14 +1,16 @@
 using System.Text.Json;
 using HekiGuest.HostSim.Heki;
+using HekiGuest.HostSim.Vsm;
 
 namespace HekiGuest.HostSim.Cli;
 
 /// <summary>
 /// --events: every HekiGuest configure and denial event as one JSON object per line
 /// (docs/abi.md section 5). Addresses, masks and values are "0x..." strings; each line is
-/// flushed at once so the file is complete even if the VM stops abruptly.
+/// flushed at once so the file is complete even if the VM stops abruptly. Under --profile vsm:
+/// one "setup" object per set-up step the guest completes (docs/vtl.md section 6).
 /// </summary>
-public sealed class JsonEventWriter(Stream stream) : IHekiEventSink, IDisposable
+public sealed class JsonEventWriter(Stream stream) : IHekiEventSink, IVsmEventSink, IDisposable
 {
     private readonly Utf8JsonWriter _json = new(stream);
     private static readonly byte[] NewLine = "\n"u8.ToArray();
@@ -56,6 +58,23 @@ public sealed class JsonEventWriter(Stream stream) : IHekiEventSink, IDisposable
         if (e.Cause is { } cause) _json.WriteString("cause", DenialCauses.Name(cause));
         if (e.Hypercall is { } nr) _json.WriteString("hypercall", Hex(nr));
         if (e.Error is { } error) _json.WriteNumber("error", error);
+        _json.WriteEndObject();
+        EndLine();
+    }
+
+    public void SetUp(VsmSetupStep step, int vcpu, ulong rip, ulong value)
+    {
+        _json.WriteStartObject();
+        _json.WriteString("event", "setup");
+        _json.WriteString("step", step switch
+        {
+            VsmSetupStep.GuestOsIdSet => "guest-os-id",
+            VsmSetupStep.HypercallPageEnabled => "hypercall-page",
+            _ => "vp-assist-page",
+        });
+        _json.WriteNumber("vcpu", vcpu);
+        _json.WriteString("rip", Hex(rip));
+        _json.WriteString("value", Hex(value));
         _json.WriteEndObject();
         EndLine();
     }

@@ -4,12 +4,15 @@ using HekiGuest.HostSim.Heki;
 using HekiGuest.HostSim.Machine.Execution;
 using HekiGuest.HostSim.Machine.Loading;
 using HekiGuest.HostSim.Machine.Reporting;
+using HekiGuest.HostSim.Vsm;
 
 namespace HekiGuest.HostSim.Cli;
 
 /// <summary>`hostsim run`: boot a kernel ELF, guest serial on stdout, exit code from the guest.</summary>
 public static class RunCommand
 {
+    public const string VsmProfileName = "vsm";
+
     public static Command Create()
     {
         var kernel = new Argument<string>("kernel") { Description = "Kernel ELF to boot (multiboot2, PVH, or multiboot1 ELF32)." };
@@ -28,7 +31,8 @@ public static class RunCommand
         var profile = new Option<string>("--profile")
         {
             Description = "Host interface the guest sees: heki (the HekiGuest ABI, docs/abi.md), cr-pin-2020 (June 2020 CR-pinning MSRs), "
-                + "heki-v3 (Heki RFC v3 LOCK_CR_UPDATE) or none (no hypervisor interface, like plain QEMU).",
+                + "heki-v3 (Heki RFC v3 LOCK_CR_UPDATE), vsm (the policy-free Hyper-V VSM host, docs/vtl.md) "
+                + "or none (no hypervisor interface, like plain QEMU).",
             DefaultValueFactory = _ => "heki",
         };
         var onDenial = new Option<string>("--on-denial")
@@ -37,7 +41,7 @@ public static class RunCommand
             DefaultValueFactory = _ => "inject",
         };
         var serialFile = new Option<string?>("--serial") { Description = "Write the guest's serial output (COM1) to FILE instead of stdout." };
-        var events = new Option<string?>("--events") { Description = "Write HekiGuest configure and denial events to FILE as JSON lines." };
+        var events = new Option<string?>("--events") { Description = "Write HekiGuest configure and denial events (--profile vsm: set-up events) to FILE as JSON lines." };
         var stopOnUnimplemented = new Option<bool>("--stop-on-unimplemented")
         {
             Description = "Debugging: stop (exit code 71, with a report) at the first valid instruction the simulator does not implement, "
@@ -64,10 +68,17 @@ public static class RunCommand
         return command;
     }
 
-    private static HekiHostOptions HekiSettings(string profileText, string onDenialText, string[] pins)
+    /// <summary>The host layer settings: null for --profile vsm (a <see cref="VsmHost"/>, which has
+    /// no pins and no denials yet), else the HekiGuest host's options.</summary>
+    private static HekiHostOptions? HekiSettings(string profileText, string onDenialText, string[] pins)
     {
+        if (profileText.Trim().Equals(VsmProfileName, StringComparison.OrdinalIgnoreCase))
+        {
+            if (pins.Length != 0) throw new UsageError("--pin needs the HekiGuest interface (--profile vsm has no host pins)");
+            return null;
+        }
         if (!HekiHostProfiles.TryParse(profileText, out var profile))
-            throw new UsageError($"--profile {profileText}: expected one of {string.Join(", ", HekiHostProfiles.Names)}");
+            throw new UsageError($"--profile {profileText}: expected one of {string.Join(", ", HekiHostProfiles.Names)}, {VsmProfileName}");
         DenialPolicy policy = onDenialText.Trim().ToLowerInvariant() switch
         {
             "inject" => DenialPolicy.Inject,
@@ -81,7 +92,7 @@ public static class RunCommand
     }
 
     private static int Run(string kernelPath, string[] moduleArgs, string cmdline, string memoryText, string? timeoutText,
-        long? maxInstructions, string? tracePath, string bootText, bool quiet, HekiHostOptions heki, string? eventsPath, string? serialPath,
+        long? maxInstructions, string? tracePath, string bootText, bool quiet, HekiHostOptions? heki, string? eventsPath, string? serialPath,
         bool stopOnUnimplemented)
     {
         ulong memory = ValueParsers.ParseSize(memoryText);
@@ -120,7 +131,14 @@ public static class RunCommand
                 Console.Error.WriteLine($"hostsim: note: #UD for an instruction the simulator does not implement at 0x{d.Rip:x}: {d.Mnemonic} [{Convert.ToHexString(d.Bytes)}]");
         };
         using var eventWriter = eventsPath is null ? null : new JsonEventWriter(OpenOutput(eventsPath, "events"));
-        _ = new HekiHost(vm, heki with { Events = eventWriter });
+        if (heki is null)
+        {
+            _ = new VsmHost(vm, eventWriter);
+        }
+        else
+        {
+            _ = new HekiHost(vm, heki with { Events = eventWriter });
+        }
         vm.Ports.UnmodelledAccess += (port, write) =>
             Console.Error.WriteLine($"hostsim: note: unmodelled I/O port 0x{port:x} ({(write ? "write" : "read")}; reads return all ones)");
         try
