@@ -175,6 +175,44 @@ public sealed class HypercallConventionTests
     }
 
     [Fact]
+    public void In_32_bit_protected_mode_the_input_is_edx_eax_the_gpas_ebx_ecx_and_edi_esi_and_the_result_edx_eax()
+    {
+        using var vm = new VirtualMachine(1 << 20, _ => { });
+        var host = new VsmHost(vm);
+        var cpu = vm.Cpu;
+        cpu.EnterFlatProtectedMode();
+        Assert.Equal(MsrResult.Handled, host.Msrs.Write(cpu, HvMsr.GuestOsId, 1));
+        Assert.Equal(MsrResult.Handled, host.Msrs.Write(cpu, HvMsr.Hypercall, 0x8000 | 1));
+        var a = new Assembler(32);
+        a.vmcall();
+        using var stream = new MemoryStream();
+        a.Assemble(new StreamCodeWriter(stream), 0x30000);
+        stream.ToArray().CopyTo(vm.Memory.Slice(0x30000, (int)stream.Length));
+
+        ulong Call(ulong input, ulong inputGpa, ulong outputGpa)
+        {
+            cpu.WriteGpr(Processor.RDX, input >> 32);
+            cpu.WriteGpr(Processor.RAX, (uint)input);
+            cpu.WriteGpr(Processor.RBX, inputGpa >> 32);
+            cpu.WriteGpr(Processor.RCX, (uint)inputGpa);
+            cpu.WriteGpr(Processor.RDI, outputGpa >> 32);
+            cpu.WriteGpr(Processor.RSI, (uint)outputGpa);
+            cpu.Rip = 0x30000;
+            cpu.FlushDecodeCache();
+            Assert.Equal(StopReason.InstructionLimit, cpu.Run(1));
+            return cpu.ReadGpr(Processor.RDX) << 32 | (uint)cpu.ReadGpr(Processor.RAX);
+        }
+
+        Assert.Equal(2UL, Call(Unimplemented, 0x1000, 0x2000));
+        Assert.Equal(4UL, Call(Unimplemented, 0x1004, 0x2000));
+        Assert.Equal(4UL, Call(Unimplemented, 0x1000, 0x2002));
+        Assert.Equal(5UL, Call(Unimplemented, 1UL << 32, 0x2000));
+        Assert.Equal(3UL, Call(Unimplemented | 1UL << 44, 0x1000, 0x2000));
+        Assert.Equal(2UL, Call(0x50 | Fast | 2UL << 32 | 1UL << 48, 3, 5));
+        Assert.Equal(new HypercallInput(0x50, true, 0, 2, 1), host.Hypercalls.LastInput);
+    }
+
+    [Fact]
     public void The_result_packs_the_status_and_reps_completed()
     {
         Assert.Equal(0x0000_0ABC_0000_0005UL, HypercallInput.Result(HvStatus.InvalidParameter, 0xABC));
