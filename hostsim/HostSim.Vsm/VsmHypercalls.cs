@@ -9,9 +9,11 @@ namespace HekiGuest.HostSim.Vsm;
 /// input value in RCX, input and output GPAs (memory form) or the two fast inputs in RDX and R8,
 /// result in RAX. Other modes: input value EDX:EAX, EBX:ECX and EDI:ESI, result EDX:EAX. Checks
 /// in order: reserved input bits (3), memory-form GPA alignment (4), GPA outside RAM (5), then the
-/// call code; no call is implemented yet, so every code is HV_STATUS_INVALID_HYPERCALL_CODE (2).
+/// call code: EnablePartitionVtl and EnableVpVtl (<see cref="VtlHypercalls"/>), every other code
+/// HV_STATUS_INVALID_HYPERCALL_CODE (2). Input values 0x11 and 0x12 (the VTL sequences) come
+/// before those checks and answer with a VTL switch or #UD, never a status.
 /// </summary>
-public sealed class VsmHypercalls(VsmHost host, SyntheticMsrs msrs) : IHypercallHandler
+public sealed class VsmHypercalls(VsmHost host, SyntheticMsrs msrs, VtlHypercalls vtl) : IHypercallHandler
 {
     private const ulong Cr0ProtectionEnable = 1;
     private const int R8 = 8;
@@ -32,7 +34,16 @@ public sealed class VsmHypercalls(VsmHost host, SyntheticMsrs msrs) : IHypercall
         ulong value = wide ? cpu.ReadGpr(Cpu.Cpu.RCX) : Pair(cpu, Cpu.Cpu.RDX, Cpu.Cpu.RAX);
         ulong inputGpa = wide ? cpu.ReadGpr(Cpu.Cpu.RDX) : Pair(cpu, Cpu.Cpu.RBX, Cpu.Cpu.RCX);
         ulong outputGpa = wide ? cpu.ReadGpr(R8) : Pair(cpu, Cpu.Cpu.RDI, Cpu.Cpu.RSI);
-        ulong result = Dispatch(value, inputGpa, outputGpa);
+        var vp = host.Partition.Vps[VsmHost.Vcpu];
+        if ((ushort)value is HvCall.VtlCall or HvCall.VtlReturn && HypercallInput.TryDecode(value, out var switchInput) == HvStatus.Success)
+        {
+            // the VTL sequences (64-bit code): the control value is in RAX, RDX/R8 are not GPAs,
+            // and the answer is a switch or #UD, never a status in RAX
+            LastInput = switchInput;
+            if (!wide || switchInput != new HypercallInput(switchInput.Code, false, 0, 0, 0)) return GuestFault.UD();
+            return switchInput.Code == HvCall.VtlCall ? vtl.VtlCall(cpu, vp) : vtl.VtlReturn(cpu, vp, cpu.ReadGpr(Cpu.Cpu.RAX));
+        }
+        ulong result = Dispatch(vp, value, inputGpa, outputGpa);
         if (wide)
         {
             cpu.WriteGpr(Cpu.Cpu.RAX, result);
@@ -45,7 +56,7 @@ public sealed class VsmHypercalls(VsmHost host, SyntheticMsrs msrs) : IHypercall
         return null;
     }
 
-    private ulong Dispatch(ulong value, ulong inputGpa, ulong outputGpa)
+    private ulong Dispatch(VirtualProcessorVtls vp, ulong value, ulong inputGpa, ulong outputGpa)
     {
         ushort status = HypercallInput.TryDecode(value, out var input);
         if (status != HvStatus.Success) return HypercallInput.Result(status, 0);
@@ -58,8 +69,13 @@ public sealed class VsmHypercalls(VsmHost host, SyntheticMsrs msrs) : IHypercall
                 return HypercallInput.Result(HvStatus.InvalidParameter, 0);
             }
         }
-        // the VSM calls themselves come in the next slices
-        return HypercallInput.Result(HvStatus.InvalidHypercallCode, 0);
+        status = input.Code switch
+        {
+            HvCall.EnablePartitionVtl => vtl.EnablePartitionVtl(vp, input, inputGpa),
+            HvCall.EnableVpVtl => vtl.EnableVpVtl(vp, input, inputGpa),
+            _ => HvStatus.InvalidHypercallCode,
+        };
+        return HypercallInput.Result(status, 0);
     }
 
     private static bool IsAligned(ulong gpa) => (gpa & (HvHypercallInput.BlockAlignment - 1)) == 0;

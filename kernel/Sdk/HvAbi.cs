@@ -149,4 +149,38 @@ namespace HekiGuest.Abi
         /// <summary>VTL return control (RCX) bit 0: fast return, registers not restored.</summary>
         public const ulong VtlReturnFast = 1UL << 0;
     }
+
+    /// <summary>VTLs and the inputs of EnablePartitionVtl / EnableVpVtl (docs/vtl.md section 6).</summary>
+    public static class HvVtl
+    {
+        /// <summary>The highest VTL hostsim offers (VsmPartitionStatus maximum VTL).</summary>
+        public const byte MaxVtl = 1;
+        /// <summary>EnablePartitionVtl flags bit 0: enable MBEC for the target VTL.</summary>
+        public const byte EnableMbec = 1 << 0;
+
+        // EnablePartitionVtl input (16 bytes): u64 partition id; u8 target VTL; u8 flags; 6 reserved
+        public const int PartitionInputSize = 16;
+        public const int PartitionTargetVtlOffset = 8;
+        public const int PartitionFlagsOffset = 9;
+
+        // EnableVpVtl input (240 bytes): u64 partition id; u32 VP index; u8 target VTL; 3 reserved;
+        // then the 224-byte initial context
+        public const int VpVpIndexOffset = 8;
+        public const int VpTargetVtlOffset = 12;
+        public const int VpContextOffset = 16;
+        public const int VpInputSize = VpContextOffset + ContextSize;
+
+        // the initial VP context
+        public const int ContextSize = 224;
+        public const int ContextRip = 0, ContextRsp = 8, ContextRflags = 16;
+        public const int ContextCs = 24, ContextDs = 40, ContextEs = 56, ContextFs = 72, ContextGs = 88, ContextSs = 104;
+        public const int ContextTr = 120, ContextLdtr = 136, ContextIdtr = 152, ContextGdtr = 168;
+        public const int ContextEfer = 184, ContextCr0 = 192, ContextCr3 = 200, ContextCr4 = 208, ContextPat = 216;
+        /// <summary>A segment record: u64 base; u32 limit; u16 selector; u16 attributes.</summary>
+        public const int SegmentSize = 16, SegmentBase = 0, SegmentLimit = 8, SegmentSelector = 12, SegmentAttributes = 14;
+        /// <summary>A table record: 3 x u16 pad; u16 limit; u64 base.</summary>
+        public const int TableLimit = 6, TableBase = 8;
+        /// <summary>Segment attributes bits 11:8 are reserved (the descriptor's limit 19:16 sits there).</summary>
+        public const ushort SegmentAttributesReserved = 0x0F00;
+    }
 }

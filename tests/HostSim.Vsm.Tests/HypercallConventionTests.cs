@@ -41,8 +41,6 @@ public sealed class HypercallConventionTests
 
     [Theory]
     [InlineData(HvCall.ModifyVtlProtectionMask)]
-    [InlineData(HvCall.EnablePartitionVtl)]
-    [InlineData(HvCall.EnableVpVtl)]
     [InlineData(HvCall.GetVpRegisters)]
     [InlineData(HvCall.SetVpRegisters)]
     [InlineData(0xFFFF)]
@@ -65,12 +63,16 @@ public sealed class HypercallConventionTests
     public void The_vtl_call_sequence_moves_rcx_to_rax_and_calls_with_the_vtl_call_code()
     {
         using var g = SetUp();
-        // not implemented in this slice: the sequence's VMCALL reaches the host as code 0x11
-        Assert.Equal(2UL, g.CallHypercallPage(0, offset: HvHypercallPage.VtlCallOffset));
+        // no VTL1 enabled: the sequence's VMCALL reaches the host as code 0x11 and is #UD there
+        g.Cpu.Gpr[Processor.RCX] = 0x77;
+        g.Execute(a =>
+        {
+            a.mov(AssemblerRegisters.r11, VsmGuestMachine.HypercallPageGpa + HvHypercallPage.VtlCallOffset);
+            a.call(AssemblerRegisters.r11);
+        }).AssertUd(VsmGuestMachine.HypercallPageGpa + HvHypercallPage.VtlCallOffset + 8);
         Assert.Equal(HvCall.VtlCall, g.Host.Hypercalls.LastInput!.Value.Code);
         Assert.Equal((ulong)HvCall.VtlCall, g.Cpu.Gpr[Processor.RCX]);
-        Assert.Equal(2UL, g.CallHypercallPage(0, offset: HvHypercallPage.VtlReturnOffset));
-        Assert.Equal(HvCall.VtlReturn, g.Host.Hypercalls.LastInput!.Value.Code);
+        Assert.Equal(0x77UL, g.Cpu.Gpr[Processor.RAX]);
     }
 
     [Theory]

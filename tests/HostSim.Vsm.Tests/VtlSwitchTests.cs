@@ -1,0 +1,158 @@
+using HekiGuest.Abi;
+using HekiGuest.HostSim.Vsm.Tests.Support;
+using static Iced.Intel.AssemblerRegisters;
+using Processor = HekiGuest.HostSim.Cpu.Cpu;
+
+namespace HekiGuest.HostSim.Vsm.Tests;
+
+/// <summary>docs/vtl.md section 7: VTL call and VTL return between VTL0 and VTL1 on one VP.</summary>
+public sealed class VtlSwitchTests
+{
+    [Theory]
+    [InlineData(0UL)]
+    [InlineData(HvVpAssist.VtlReturnFast)]
+    public void A_vtl_call_runs_vtl1_with_its_own_state_and_the_return_resumes_vtl0_with_its_own(ulong control)
+    {
+        using var g = new VsmGuestMachine();
+        VtlGuest.EnableVtl1(g, a => VtlGuest.Handler(a, control));
+        ulong vtl0Cr3 = g.Cpu.Cr3, vtl0Rsp = g.Cpu.Gpr[Processor.RSP];
+        Assert.Equal(0, g.Host.CurrentVtl);
+
+        var run = g.Execute(VtlGuest.Caller);
+
+        run.AssertCompleted();
+        Assert.Equal(0, g.Host.CurrentVtl);
+        // what VTL1 saw (shared registers): its own CR3, RIP and RSP, entry reason "VTL call"
+        Assert.Equal(VtlGuest.Vtl1Pml4, g.Cpu.Gpr[Processor.RBX]);
+        Assert.Equal(VtlGuest.Vtl1Code, g.Cpu.Gpr[Processor.RDI]);
+        Assert.Equal(VtlGuest.Vtl1StackTop, g.Cpu.Gpr[Processor.RDX]);
+        Assert.Equal((ulong)HvVpAssist.EntryReasonVtlCall, g.Cpu.Gpr[Processor.RSI]);
+        // VTL1's change to a shared register is visible; VTL0's own state is back
+        Assert.Equal(0x9999UL, g.Cpu.Gpr[9]);
+        Assert.Equal(vtl0Cr3, g.Cpu.Cr3);
+        Assert.Equal(vtl0Cr3, g.Cpu.Gpr[12]);
+        Assert.InRange(g.Cpu.Gpr[13], VsmGuestMachine.Code, VsmGuestMachine.Code + 0x40);
+        Assert.Equal(vtl0Rsp, g.Cpu.Gpr[Processor.RSP]);
+        if (control == 0)
+        {
+            Assert.Equal(VtlGuest.ReturnRax, g.Cpu.Gpr[Processor.RAX]);
+            Assert.Equal(VtlGuest.ReturnRcx, g.Cpu.Gpr[Processor.RCX]);
+        }
+        else
+        {
+            // fast: what the VTL-return sequence left (RAX = the control value, RCX = the call code)
+            Assert.Equal(control, g.Cpu.Gpr[Processor.RAX]);
+            Assert.Equal((ulong)HvCall.VtlReturn, g.Cpu.Gpr[Processor.RCX]);
+        }
+        // VTL1's private state is kept for the next call: it resumes after its VTL return
+        var vtl1 = g.Host.Partition.Vps[0].Saved(1)!;
+        Assert.Equal(VtlGuest.Vtl1Pml4, vtl1.Cr3);
+        Assert.Equal(VsmGuestMachine.HypercallPageGpa + HvHypercallPage.VtlReturnOffset + 11, vtl1.Rip);
+        Assert.Equal(1L, g.Host.VtlEventCounts[VsmVtlEvent.VtlCall]);
+        Assert.Equal(1L, g.Host.VtlEventCounts[VsmVtlEvent.VtlReturn]);
+    }
+
+    [Fact]
+    public void A_second_vtl_call_resumes_vtl1_after_its_vtl_return()
+    {
+        using var g = new VsmGuestMachine();
+        VtlGuest.EnableVtl1(g, a =>
+        {
+            var loop = a.CreateLabel();
+            a.Label(ref loop);
+            a.inc(r14);
+            a.mov(ecx, 1);
+            a.mov(r11, VsmGuestMachine.HypercallPageGpa + HvHypercallPage.VtlReturnOffset);
+            a.call(r11);
+            a.jmp(loop);
+        });
+        g.Cpu.Gpr[14] = 0;
+        g.Execute(a =>
+        {
+            VtlGuest.Caller(a);
+            VtlGuest.Caller(a);
+        }).AssertCompleted();
+        Assert.Equal(2UL, g.Cpu.Gpr[14]);
+        Assert.Equal(0, g.Host.CurrentVtl);
+    }
+
+    [Fact]
+    public void A_vtl_call_with_no_vtl1_enabled_is_ud()
+    {
+        using var g = new VsmGuestMachine();
+        g.SetUpHypercalls();
+        AssertUdInSequence(g, HvHypercallPage.VtlCallOffset);
+        Assert.Equal(0UL, VtlGuest.EnablePartitionVtl(g));
+        // the partition alone is not enough: the VP's VTL1 is not enabled
+        AssertUdInSequence(g, HvHypercallPage.VtlCallOffset);
+        Assert.Equal(0, g.Host.CurrentVtl);
+    }
+
+    [Fact]
+    public void A_vtl_return_from_vtl0_is_ud()
+    {
+        using var g = new VsmGuestMachine();
+        VtlGuest.EnableVtl1(g, a => a.hlt());
+        AssertUdInSequence(g, HvHypercallPage.VtlReturnOffset);
+        Assert.Equal(0, g.Host.CurrentVtl);
+    }
+
+    [Fact]
+    public void A_vtl_return_with_reserved_control_bits_is_ud()
+    {
+        using var g = new VsmGuestMachine();
+        VtlGuest.EnableVtl1(g, a =>
+        {
+            a.mov(ecx, 2);
+            a.mov(r11, VsmGuestMachine.HypercallPageGpa + HvHypercallPage.VtlReturnOffset);
+            a.call(r11);
+        });
+        var run = g.Execute(VtlGuest.Caller);
+        run.AssertUd(VsmGuestMachine.HypercallPageGpa + HvHypercallPage.VtlReturnOffset + 8);
+        Assert.Equal(1, g.Host.CurrentVtl);
+    }
+
+    [Fact]
+    public void A_vtl_call_at_cpl3_is_ud()
+    {
+        using var g = new VsmGuestMachine();
+        VtlGuest.EnableVtl1(g, a => a.hlt());
+        g.EnterUserMode();
+        g.Cpu.Gpr[Processor.RCX] = HvCall.VtlCall;
+        g.Execute(a => a.vmcall(), VsmGuestMachine.UserCode).AssertUd(VsmGuestMachine.UserCode);
+        Assert.Equal(0, g.Host.CurrentVtl);
+    }
+
+    [Fact]
+    public void The_vtl_call_code_with_other_input_fields_is_ud()
+    {
+        using var g = new VsmGuestMachine();
+        VtlGuest.EnableVtl1(g, a => a.hlt());
+        g.Cpu.Gpr[Processor.RCX] = HvCall.VtlCall | 1UL << 16;
+        g.Execute(a => a.vmcall()).AssertUd(VsmGuestMachine.Code);
+        Assert.Equal(0, g.Host.CurrentVtl);
+    }
+
+    [Fact]
+    public void A_vm_reset_returns_to_vtl0_only()
+    {
+        using var g = new VsmGuestMachine();
+        VtlGuest.EnableVtl1(g, a => a.hlt());
+        g.Host.Reset();
+        Assert.False(g.Host.Partition.IsEnabled(1));
+        Assert.False(g.Host.Partition.Vps[0].IsEnabled(1));
+        Assert.Equal(0, g.Host.CurrentVtl);
+    }
+
+    private static void AssertUdInSequence(VsmGuestMachine g, uint offset)
+    {
+        g.Cpu.Gpr[Processor.RCX] = 0;
+        g.Execute(a =>
+        {
+            a.mov(r11, VsmGuestMachine.HypercallPageGpa + offset);
+            a.call(r11);
+        }).AssertUd(VsmGuestMachine.HypercallPageGpa + offset + 8);
+        // the faulting CALL pushed a return address: put the stack back
+        g.Cpu.Gpr[Processor.RSP] = VsmGuestMachine.StackTop;
+    }
+}
