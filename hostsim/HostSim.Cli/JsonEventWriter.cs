@@ -8,7 +8,7 @@ namespace HekiGuest.HostSim.Cli;
 /// --events: every HekiGuest configure and denial event as one JSON object per line
 /// (docs/abi.md section 5). Addresses, masks and values are "0x..." strings; each line is
 /// flushed at once so the file is complete even if the VM stops abruptly. Under --profile vsm:
-/// one "setup" object per set-up step the guest completes (docs/vtl.md section 6).
+/// one "setup" object per set-up step the guest completes (docs/vtl.md section 8).
 /// </summary>
 public sealed class JsonEventWriter(Stream stream) : IHekiEventSink, IVsmEventSink, IDisposable
 {
