@@ -8,7 +8,8 @@ namespace HekiGuest.HostSim.Cli;
 /// --events: every HekiGuest configure and denial event as one JSON object per line
 /// (docs/abi.md section 5). Addresses, masks and values are "0x..." strings; each line is
 /// flushed at once so the file is complete even if the VM stops abruptly. Under --profile vsm:
-/// one "setup" object per set-up step the guest completes (docs/vtl.md section 8).
+/// one "setup" object per set-up step the guest completes, and one "vtl-enable", "vtl-call" or
+/// "vtl-return" object per VTL change (docs/vtl.md section 8).
 /// </summary>
 public sealed class JsonEventWriter(Stream stream) : IHekiEventSink, IVsmEventSink, IDisposable
 {
@@ -75,6 +76,25 @@ public sealed class JsonEventWriter(Stream stream) : IHekiEventSink, IVsmEventSi
         _json.WriteNumber("vcpu", vcpu);
         _json.WriteString("rip", Hex(rip));
         _json.WriteString("value", Hex(value));
+        _json.WriteEndObject();
+        EndLine();
+    }
+
+    public void Vtl(VsmVtlEvent kind, int vcpu, int vtl)
+    {
+        _json.WriteStartObject();
+        _json.WriteString("event", kind switch
+        {
+            VsmVtlEvent.PartitionVtlEnabled or VsmVtlEvent.VpVtlEnabled => "vtl-enable",
+            VsmVtlEvent.VtlCall => "vtl-call",
+            _ => "vtl-return",
+        });
+        if (kind is VsmVtlEvent.PartitionVtlEnabled or VsmVtlEvent.VpVtlEnabled)
+        {
+            _json.WriteString("scope", kind == VsmVtlEvent.PartitionVtlEnabled ? "partition" : "vp");
+        }
+        _json.WriteNumber("vcpu", vcpu);
+        _json.WriteNumber("vtl", vtl);
         _json.WriteEndObject();
         EndLine();
     }

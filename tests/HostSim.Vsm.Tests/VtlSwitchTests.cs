@@ -50,6 +50,9 @@ public sealed class VtlSwitchTests
         Assert.Equal(VsmGuestMachine.HypercallPageGpa + HvHypercallPage.VtlReturnOffset + 11, vtl1.Rip);
         Assert.Equal(1L, g.Host.VtlEventCounts[VsmVtlEvent.VtlCall]);
         Assert.Equal(1L, g.Host.VtlEventCounts[VsmVtlEvent.VtlReturn]);
+        Assert.Equal(
+            [(VsmVtlEvent.PartitionVtlEnabled, 1), (VsmVtlEvent.VpVtlEnabled, 1), (VsmVtlEvent.VtlCall, 1), (VsmVtlEvent.VtlReturn, 0)],
+            g.Events.VtlChanges);
     }
 
     [Fact]
