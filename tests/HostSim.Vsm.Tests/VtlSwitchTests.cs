@@ -80,6 +80,47 @@ public sealed class VtlSwitchTests
     }
 
     [Fact]
+    public void Private_msrs_written_in_vtl1_stay_in_vtl1_and_shared_ones_are_seen_by_vtl0()
+    {
+        using var g = new VsmGuestMachine();
+        VtlGuest.EnableVtl1(g, a =>
+        {
+            a.mov(ecx, 0xC0000082);   // LSTAR: private
+            a.mov(eax, 0x1234_5000);
+            a.xor(edx, edx);
+            a.wrmsr();
+            a.mov(rax, 0x5555UL);
+            a.mov(cr2, rax);          // CR2: shared
+            a.mov(ecx, 1);
+            a.mov(r11, VsmGuestMachine.HypercallPageGpa + HvHypercallPage.VtlReturnOffset);
+            a.call(r11);
+        });
+        g.Cpu.Lstar = 0xAAAA_0000;
+        g.Execute(VtlGuest.Caller).AssertCompleted();
+        Assert.Equal(0xAAAA_0000UL, g.Cpu.Lstar);
+        Assert.Equal(0x1234_5000UL, g.Host.Partition.Vps[0].Saved(1)!.Lstar);
+        Assert.Equal(0x5555UL, g.Cpu.Cr2);
+    }
+
+    [Fact]
+    public void Without_the_vp_assist_page_a_slow_return_leaves_rax_and_rcx_as_the_sequence_left_them()
+    {
+        using var g = new VsmGuestMachine();
+        VtlGuest.EnableVtl1(g, a =>
+        {
+            a.xor(ecx, ecx);
+            a.mov(r11, VsmGuestMachine.HypercallPageGpa + HvHypercallPage.VtlReturnOffset);
+            a.call(r11);
+        });
+        g.Wrmsr(HvMsr.VpAssistPage, VsmGuestMachine.AssistPage).AssertCompleted();
+        g.WriteU64(VsmGuestMachine.AssistPage + HvVpAssist.VtlEntryReasonOffset, 0);
+        g.Execute(VtlGuest.Caller).AssertCompleted();
+        Assert.Equal(0UL, g.Cpu.Gpr[Processor.RAX]);
+        Assert.Equal((ulong)HvCall.VtlReturn, g.Cpu.Gpr[Processor.RCX]);
+        Assert.Equal(0UL, g.ReadU64(VsmGuestMachine.AssistPage + HvVpAssist.VtlEntryReasonOffset));
+    }
+
+    [Fact]
     public void A_vtl_call_with_no_vtl1_enabled_is_ud()
     {
         using var g = new VsmGuestMachine();
