@@ -1,5 +1,6 @@
 using HekiGuest.HostSim.Cpu;
 using HekiGuest.HostSim.Heki.Tests.Support;
+using HekiGuest.Tests.Shared;
 using static HekiGuest.HostSim.Heki.Tests.Support.AbiDoc;
 using static Iced.Intel.AssemblerRegisters;
 using Processor = HekiGuest.HostSim.Cpu.Cpu;

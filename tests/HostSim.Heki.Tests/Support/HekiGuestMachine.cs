@@ -71,16 +71,7 @@ internal sealed class HekiGuestMachine : IDisposable
     }
 
     /// <summary>Runs already emitted code from <paramref name="at"/> until <paramref name="end"/> or an exception.</summary>
-    public GuestRun RunFrom(ulong at, ulong end, long budget = 100_000)
-    {
-        Cpu.Rip = at;
-        Cpu.BreakAt = end;
-        var reason = Cpu.Run(budget);
-        Cpu.BreakAt = Processor.NoBreak;
-        var pending = reason == StopReason.Exception ? Cpu.PendingException : null;
-        Cpu.ClearPendingException();
-        return new GuestRun(reason, pending, Cpu.Rip);
-    }
+    public GuestRun RunFrom(ulong at, ulong end, long budget = 100_000) => GuestRun.From(Vm, at, end, budget);
 
     /// <summary>A hypercall executed by the guest (VMCALL or VMMCALL) at <paramref name="at"/>; returns RAX.</summary>
     public long Hypercall(ulong nr, ulong rbx = 0, ulong rcx = 0, ulong rdx = 0, bool vmmcall = false, ulong at = Code)

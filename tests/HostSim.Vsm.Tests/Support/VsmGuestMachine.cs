@@ -45,13 +45,7 @@ internal sealed class VsmGuestMachine : IDisposable
     public GuestRun Execute(Action<Assembler> body, ulong at = Code, long budget = 100_000)
     {
         ulong end = Emit(at, body);
-        Cpu.Rip = at;
-        Cpu.BreakAt = end;
-        var reason = Cpu.Run(budget);
-        Cpu.BreakAt = Processor.NoBreak;
-        var pending = reason == StopReason.Exception ? Cpu.PendingException : null;
-        Cpu.ClearPendingException();
-        return new GuestRun(reason, pending, Cpu.Rip);
+        return GuestRun.From(Vm, at, end, budget);
     }
 
     public GuestRun TryRdmsr(uint msr, out ulong value)
