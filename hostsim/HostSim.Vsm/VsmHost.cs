@@ -74,7 +74,10 @@ public sealed class VsmHost
     /// <summary>Writes a u32 at <paramref name="offset"/> in the VP assist page, if it is enabled.</summary>
     internal void WriteAssistU32(uint offset, uint value)
     {
-        if (AssistPage() is { } page) BinaryPrimitives.WriteUInt32LittleEndian(_vm.Memory.Slice(page + offset, 4), value);
+        if (AssistPage() is not { } page) return;
+        BinaryPrimitives.WriteUInt32LittleEndian(_vm.Memory.Slice(page + offset, 4), value);
+        // a host write into guest memory: code the CPU decoded from that page must not survive it
+        _vm.Cpu.NotifyPhysicalWrite(page + offset);
     }
 
     /// <summary>Reads a u64 at <paramref name="offset"/> in the VP assist page; false if it is not enabled.</summary>

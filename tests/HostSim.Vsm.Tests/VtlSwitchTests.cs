@@ -1,5 +1,6 @@
 using HekiGuest.Abi;
 using HekiGuest.HostSim.Vsm.Tests.Support;
+using HekiGuest.Tests.Shared;
 using static Iced.Intel.AssemblerRegisters;
 using Processor = HekiGuest.HostSim.Cpu.Cpu;
 
@@ -53,6 +54,35 @@ public sealed class VtlSwitchTests
         Assert.Equal(
             [(VsmVtlEvent.PartitionVtlEnabled, 1), (VsmVtlEvent.VpVtlEnabled, 1), (VsmVtlEvent.VtlCall, 1), (VsmVtlEvent.VtlReturn, 0)],
             g.Events.VtlChanges);
+    }
+
+    [Fact]
+    public void The_entry_reason_written_into_the_vp_assist_page_drops_code_decoded_from_that_page()
+    {
+        using var g = new VsmGuestMachine();
+        // VTL1 only returns (fast): nothing but the host writes the assist page
+        VtlGuest.EnableVtl1(g, a =>
+        {
+            a.mov(rcx, HvVpAssist.VtlReturnFast);
+            a.mov(r11, VsmGuestMachine.HypercallPageGpa + HvHypercallPage.VtlReturnOffset);
+            a.call(r11);
+            a.hlt();
+        });
+        ulong callerEnd = g.Emit(VsmGuestMachine.Code, VtlGuest.Caller);   // emitted first: emitting drops decoded code
+        // VTL0 code on the assist page: "mov eax, imm32" whose immediate is the entry-reason field
+        ulong at = VsmGuestMachine.AssistPage + HvVpAssist.VtlEntryReasonOffset - 1;
+        byte[] code = [0xB8, 0xAA, 0xBB, 0xCC, 0xDD];
+        code.CopyTo(g.Vm.Memory.Slice(at, code.Length));
+        g.Cpu.FlushDecodeCache();
+        GuestRun.From(g.Vm, at, at + 5, 10).AssertCompleted();
+        Assert.Equal(0xDDCC_BBAAUL, g.Cpu.Gpr[Processor.RAX] & 0xFFFF_FFFF);
+
+        // the VTL call writes reason 1 there (a host write, not a guest store)
+        GuestRun.From(g.Vm, VsmGuestMachine.Code, callerEnd, 100_000).AssertCompleted();
+        Assert.Equal(1u, g.Vm.Memory.Slice(at + 1, 1)[0]);
+
+        GuestRun.From(g.Vm, at, at + 5, 10).AssertCompleted();
+        Assert.Equal((ulong)HvVpAssist.EntryReasonVtlCall, g.Cpu.Gpr[Processor.RAX]);
     }
 
     [Fact]
