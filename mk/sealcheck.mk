@@ -10,12 +10,8 @@ SEALCHECK_BENCH_ELF  ?= $(BUILD)/kernel.elf
 SEALCHECK_BENCH_RUNS ?= 30
 SEALCHECK_SAMPLE     := $(SEALCHECK_OUT)/sample-kernel.elf
 
-# Hooks of mk/kernel.mk: `$(SEALCHECK_RUN) $@.tmp` in the kernel link rule (default `true` there).
-# `make SEALCHECK_RUN=true` skips the check for one build.
-# mk/kernel.mk is read before this file, so its prerequisite lists cannot see SEALCHECK_DLL yet:
-# the prerequisites on the tool are added here.
-SEALCHECK_RUN = $(SEALCHECK)
-$(BUILD)/kernel.elf kernel-variant: $(SEALCHECK_DLL)
+# Image builds (mk/guest.mk, the kernel included) run sealcheck as the local dotnet tool
+# (.config/dotnet-tools.json); this directly built copy serves `make sealcheck-kernel` and the benches.
 
 # On linux-x64 the tool is published ReadyToRun: precompiled code halves a kernel build's sealcheck
 # step (cold verification ~60 ms instead of ~140 ms of JIT). Elsewhere a plain portable build.

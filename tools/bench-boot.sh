@@ -34,7 +34,7 @@ uefi=$(for i in $(seq "$RUNS"); do time_boot -bios "$OVMF" -cdrom "$BUILD/hekigu
 echo "ISO boot to SUMMARY (OVMF UEFI + GRUB, TCG), median of $RUNS: ${uefi} s"
 
 # Warm rebuild: append a comment line to one C# file, rebuild the kernel ELF, restore the file.
-f=$ROOT/kernel/Kernel/Machine.cs
+f=$ROOT/kernel/Kernel/Kernel.cs
 cp "$f" "$BUILD/.bench-saved.cs"
 trap 'cp "$BUILD/.bench-saved.cs" "$f"; rm -f "$BUILD/.bench-saved.cs"' EXIT
 echo "// bench-boot rebuild probe $(date +%s%N)" >> "$f"

@@ -1,5 +1,6 @@
+using HekiGuest.Platform;
 using System.Runtime.InteropServices;
-using HekiGuest.Kernel.Arch;
+using HekiGuest.Platform.Arch;
 using HekiGuest.Kernel.Boot;
 using HekiGuest.Kernel.Memory;
 using HekiGuest.Kernel.SelfTests;

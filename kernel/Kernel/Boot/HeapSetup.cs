@@ -1,4 +1,5 @@
-using HekiGuest.Kernel.Arch;
+using HekiGuest.Platform;
+using HekiGuest.Platform.Arch;
 using Internal.Runtime;
 
 namespace HekiGuest.Kernel.Boot;
@@ -19,7 +20,7 @@ public static unsafe class HeapSetup
         ulong* exEnd = stackalloc ulong[MaxExclusions];
         int n = 0;
         exStart[n] = 0; exEnd[n++] = 1UL << 20;
-        exStart[n] = LinkerSymbols.KernelStart(); exEnd[n++] = LinkerSymbols.KernelEnd();
+        exStart[n] = LinkerSymbols.ImageStart(); exEnd[n++] = LinkerSymbols.ImageEnd();
         if (b.InfoAddress != 0) { exStart[n] = b.InfoAddress; exEnd[n++] = b.InfoAddress + (b.InfoSize == 0 ? 4096 : b.InfoSize); }
         for (int i = 0; i < b.ModuleCount && n < MaxExclusions; i++)
         {

@@ -1,7 +1,9 @@
+using HekiGuest.Platform;
 using HekiGuest.Abi;
-using HekiGuest.Kernel.Arch;
+using HekiGuest.Platform.Arch;
 using HekiGuest.Kernel.Boot;
-using HekiGuest.Kernel.Drivers;
+using HekiGuest.Platform.Drivers;
+using HekiGuest.Platform.Heki;
 using HekiGuest.Sdk;
 
 namespace HekiGuest.Kernel.Heki;
@@ -13,7 +15,7 @@ namespace HekiGuest.Kernel.Heki;
 public static unsafe class KernelHardening
 {
     public static HekiHostInterface Host;
-    public static KernelHekiCpu Cpu;
+    public static SealedHekiCpu Cpu;
     public static CrPinner Pinner;
     public static MemoryProtector Protector;
     public static long Cr0PinResult = HekiError.NotSupported, Cr4PinResult = HekiError.NotSupported, MemoryResult = HekiError.NotSupported;
@@ -22,7 +24,7 @@ public static unsafe class KernelHardening
 
     public static void Apply(BootInfo boot, CommandLine cmdline, TextOut o)
     {
-        Cpu = new KernelHekiCpu();
+        Cpu = new SealedHekiCpu();
         PhysicalRegion* ram = stackalloc PhysicalRegion[BootInfo.MaxRegions];
         int n = 0;
         for (int i = 0; i < boot.RegionCount; i++)
@@ -34,7 +36,7 @@ public static unsafe class KernelHardening
             n++;
         }
         GuestImage image;
-        image.TextStart = LinkerSymbols.KernelStart();
+        image.TextStart = LinkerSymbols.ImageStart();
         image.TextEnd = LinkerSymbols.TextEnd();
         image.SealedStart = LinkerSymbols.SealedStart();
         image.SealedEnd = LinkerSymbols.SealedEnd();

@@ -1,4 +1,5 @@
-using HekiGuest.Kernel.Arch;
+using HekiGuest.Platform;
+using HekiGuest.Platform.Arch;
 using Internal.Runtime;
 
 namespace HekiGuest.Kernel.Memory;
@@ -71,7 +72,7 @@ public static unsafe class PageTables
             if (boot.Regions[i].Type == Boot.MemoryType.Usable && end > top) top = end;
         }
         if (top > Boot.BootInfo.IdentityMapLimit) top = Boot.BootInfo.IdentityMapLimit;
-        ulong kernelEnd = LinkerSymbols.KernelEnd();
+        ulong kernelEnd = LinkerSymbols.ImageEnd();
         if (top < kernelEnd) top = kernelEnd;
         top = (top + Large - 1) & ~(Large - 1);
         MappedTop = top;
@@ -79,7 +80,7 @@ public static unsafe class PageTables
             *Entry(a, 1) = a | PageFlags.Present | PageFlags.Writable | PageFlags.NoExecute | PageFlags.Large;
 
         // The kernel image, page by page.
-        for (ulong a = LinkerSymbols.KernelStart(); a < kernelEnd; a += 4096)
+        for (ulong a = LinkerSymbols.ImageStart(); a < kernelEnd; a += 4096)
             Map4K(a, a, ImageRights(a));
         Unmap4K(0);
         Unmap4K(LinkerSymbols.BootStackBottom() - 4096);

@@ -1,5 +1,6 @@
-using HekiGuest.Kernel.Arch;
-using HekiGuest.Kernel.Drivers;
+using HekiGuest.Platform;
+using HekiGuest.Platform.Arch;
+using HekiGuest.Platform.Drivers;
 using HekiGuest.Kernel.Testing;
 using System.Runtime;
 using System.Runtime.CompilerServices;

@@ -1,5 +1,6 @@
+using HekiGuest.Platform;
 using HekiGuest.Abi;
-using HekiGuest.Kernel.Arch;
+using HekiGuest.Platform.Arch;
 using HekiGuest.Kernel.Heki;
 using HekiGuest.Kernel.Memory;
 using HekiGuest.Kernel.Testing;
@@ -15,6 +16,9 @@ namespace HekiGuest.Kernel.SelfTests;
 // exactly once in the host's events file.
 public sealed unsafe class HekiTests : ITestGroup
 {
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.InternalCall), System.Runtime.RuntimeImport("*", "heki_sym_walk_bait")]
+    private static extern ulong WalkBait();
+
     public string Name => "heki";
     public bool Hidden => false;
 
@@ -162,7 +166,7 @@ public sealed unsafe class HekiTests : ITestGroup
         // that holds heki_walk_bait, a qword that looks like a present PTE with the accessed bit
         // clear. A read through it needs the walk to set that bit: the host must refuse the
         // write (docs/abi.md section 4), leave the byte as it was and report the guest's read.
-        ulong bait = LinkerSymbols.WalkBait();
+        ulong bait = WalkBait();
         ulong window = PageTables.MapTableAlias(bait & ~0xFFFUL);
         ulong baitBefore = *(ulong*)bait;
         s_target = window + ((bait & 0xFFF) / 8) * 4096;

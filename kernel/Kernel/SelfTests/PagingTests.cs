@@ -1,4 +1,5 @@
-using HekiGuest.Kernel.Arch;
+using HekiGuest.Platform;
+using HekiGuest.Platform.Arch;
 using HekiGuest.Kernel.Memory;
 using HekiGuest.Kernel.Testing;
 using Internal.Runtime;
@@ -41,7 +42,7 @@ public sealed unsafe class PagingTests : ITestGroup
             "null page and stack guard pages unmapped", "a guard page is mapped");
         // W^X over the whole image: no page is both writable and executable.
         bool wx = false;
-        for (ulong a = LinkerSymbols.KernelStart(); a < LinkerSymbols.KernelEnd(); a += 4096)
+        for (ulong a = LinkerSymbols.ImageStart(); a < LinkerSymbols.ImageEnd(); a += 4096)
         {
             ulong r = PageTables.Query(a);
             if ((r & PageFlags.Writable) != 0 && (r & PageFlags.NoExecute) == 0) wx = true;

@@ -149,7 +149,7 @@ public sealed unsafe class RuntimeTests : ITestGroup
     {
         public static int Runs;
         public static readonly long Stamp;
-        static Lazy() { Runs++; Stamp = (long)Arch.Native.ReadTsc() | 1; }
+        static Lazy() { Runs++; Stamp = (long)HekiGuest.Platform.Arch.Native.ReadTsc() | 1; }
     }
 
     private static void StaticConstructors(TestContext t)

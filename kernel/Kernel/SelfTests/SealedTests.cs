@@ -1,4 +1,5 @@
-using HekiGuest.Kernel.Arch;
+using HekiGuest.Platform;
+using HekiGuest.Platform.Arch;
 using HekiGuest.Kernel.Testing;
 using System.Runtime;
 using System.Runtime.CompilerServices;

@@ -1,4 +1,5 @@
-using HekiGuest.Kernel.Drivers;
+using HekiGuest.Platform;
+using HekiGuest.Platform.Drivers;
 using HekiGuest.Kernel.Testing;
 
 namespace HekiGuest.Kernel.SelfTests;

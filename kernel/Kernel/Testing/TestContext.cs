@@ -1,4 +1,5 @@
-using HekiGuest.Kernel.Drivers;
+using HekiGuest.Platform;
+using HekiGuest.Platform.Drivers;
 
 namespace HekiGuest.Kernel.Testing;
 

@@ -9,7 +9,7 @@ public sealed class TestRegistry
 
     public void Add(ITestGroup g)
     {
-        if (_count == _groups.Length) Runtime.Panic.Stop("too many test groups");
+        if (_count == _groups.Length) HekiGuest.Platform.Runtime.Panic.Stop("too many test groups");
         _groups[_count++] = g;
     }
 

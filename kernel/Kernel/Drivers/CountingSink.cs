@@ -1,8 +1,0 @@
-namespace HekiGuest.Kernel.Drivers;
-
-// Counts bytes without keeping them (measures output length without a buffer).
-public sealed class CountingSink : ITextSink
-{
-    public long Count;
-    public void Put(byte b) => Count++;
-}

@@ -1,0 +1,128 @@
+# The HekiGuest guest build step: C# project -> dotnet build (IL) -> ilc (object) -> as (platform
+# asm) -> ld (two passes with the embedded symbol table) -> sealcheck -> bootable ELF
+# (multiboot2 + PVH). The kernel is built through it (mk/kernel.mk), so are the samples; a guest
+# outside the SDK checkout includes it from its own Makefile (docs/sdk.md, samples/csharp-minimal):
+#
+#   HEKI_SDK ?= /path/to/HekiGuest
+#   include $(HEKI_SDK)/mk/guest.mk
+#   HELLO_PROJECT := $(CURDIR)/Hello.csproj   # imports $(HekiSdk)/kernel/HekiGuest.Guest.props
+#   HELLO_OUT     := $(CURDIR)/build
+#   $(eval $(call heki-guest,HELLO))          # defines $(HELLO_ELF) and the target `HELLO`
+#
+# Per guest (prefix P): P_PROJECT, P_OUT (required); P_ASSEMBLY (default: the project's file
+# name), P_ENTRY (the [UnmanagedCallersOnly] entry export, default guest_main), P_ASM (extra asm
+# sources), P_STACK_SIZE (boot stack, default 64 KiB), P_HEAP_SIZE (early heap, default 4 MiB),
+# P_LOAD_ADDRESS (default 0x100000), P_SYMTAB_ABBREV (PREFIX=SHORT pairs for the symbol table),
+# P_EXTRA_OBJS (more objects to link). Results: P_ELF, P_STRIPPED.
+# Nothing is written into the SDK checkout: the IL build uses --artifacts-path under P_OUT, and
+# sealcheck is the local dotnet tool (.config/dotnet-tools.json) packed into $(HEKI_TOOLS).
+
+HEKI_SDK        ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
+DOTNET          ?= dotnet
+NUGET_PACKAGES  ?= $(HOME)/.nuget/packages
+HEKI_ILC_VERSION := $(shell sed -n 's:.*<HekiIlcVersion>\(.*\)</HekiIlcVersion>.*:\1:p' $(HEKI_SDK)/Directory.Packages.props)
+HEKI_ILC        ?= $(NUGET_PACKAGES)/runtime.linux-x64.microsoft.dotnet.ilcompiler/$(HEKI_ILC_VERSION)/tools/ilc
+HEKI_PLATFORM   := $(HEKI_SDK)/kernel/Platform
+HEKI_PLATFORM_ASM := boot runtime sealed
+# The SDK's bare-metal sources: every guest's IL depends on them.
+HEKI_SDK_CS     := $(shell find $(HEKI_SDK)/kernel/Corelib $(HEKI_SDK)/kernel/Sdk $(HEKI_SDK)/kernel/Platform \
+                     \( -name '*.cs' -o -name '*.csproj' \) -not -path '*/obj/*' -not -path '*/bin/*') \
+                   $(wildcard $(HEKI_SDK)/kernel/*.props) $(HEKI_SDK)/Directory.Packages.props
+# Where the sealcheck tool package and its restored copy live (shared by every guest of a build).
+HEKI_TOOLS      ?= $(CURDIR)/build/heki-tools
+HEKI_SEALCHECK_SRC := $(shell find $(HEKI_SDK)/tools/SealCheck $(HEKI_SDK)/tools/Elf \( -name '*.cs' -o -name '*.csproj' \) \
+                        -not -path '*/obj/*' -not -path '*/bin/*')
+HEKI_SEALCHECK_STAMP := $(HEKI_TOOLS)/sealcheck.restored
+# `$(HEKI_SEALCHECK) ELF` verifies an image (exit 1 and a report when it violates the seal).
+HEKI_SEALCHECK  = cd $(HEKI_SDK) && NUGET_PACKAGES=$(HEKI_TOOLS)/packages $(DOTNET) tool run sealcheck --
+HEKI_LD         := ld -nostdlib -static --no-dynamic-linker -z max-page-size=0x1000 -z noexecstack
+
+# The tool package is rebuilt when its sources change and restored into a private packages folder
+# (a stale copy of the same version in ~/.nuget would otherwise win).
+$(HEKI_SEALCHECK_STAMP): $(HEKI_SEALCHECK_SRC) $(HEKI_SDK)/.config/dotnet-tools.json $(HEKI_SDK)/Directory.Packages.props
+	@rm -rf $(HEKI_TOOLS)/feed $(HEKI_TOOLS)/packages && mkdir -p $(HEKI_TOOLS)
+	$(DOTNET) pack $(HEKI_SDK)/tools/SealCheck/SealCheck.csproj -c Release --artifacts-path $(HEKI_TOOLS)/artifacts \
+	  -o $(HEKI_TOOLS)/feed --nologo -v q -clp:NoSummary
+	cd $(HEKI_SDK) && NUGET_PACKAGES=$(HEKI_TOOLS)/packages $(DOTNET) tool restore \
+	  --tool-manifest $(HEKI_SDK)/.config/dotnet-tools.json --add-source $(HEKI_TOOLS)/feed -v q >/dev/null
+	@touch $@
+
+.PHONY: heki-sealcheck-tool
+heki-sealcheck-tool: $(HEKI_SEALCHECK_STAMP)
+
+# $(call heki-guest,P): the rules of one guest image.
+define heki-guest
+$(1)_ASSEMBLY     ?= $$(basename $$(notdir $$($(1)_PROJECT)))
+$(1)_ENTRY        ?= guest_main
+$(1)_STACK_SIZE   ?= 65536
+$(1)_HEAP_SIZE    ?= 4194304
+$(1)_LOAD_ADDRESS ?= 0x100000
+$(1)_ELF          ?= $$($(1)_OUT)/$$($(1)_ASSEMBLY).elf
+$(1)_STRIPPED     ?= $$($(1)_OUT)/$$($(1)_ASSEMBLY).stripped.elf
+$(1)_IL           := $$($(1)_OUT)/il
+$(1)_CS           := $$(shell find $$(dir $$($(1)_PROJECT)) \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) \
+                       -not -path '*/obj/*' -not -path '*/bin/*' -not -path '$$($(1)_OUT)/*')
+$(1)_ASM_OBJ      := $$(patsubst %,$$($(1)_OUT)/platform/%.o,$$(HEKI_PLATFORM_ASM)) \
+                     $$(patsubst %.s,$$($(1)_OUT)/asm/%.o,$$(notdir $$($(1)_ASM)))
+$(1)_LINK         = $$(HEKI_LD) -T $$($(1)_OUT)/guest.ld --defsym=heki_guest_entry=$$($(1)_ENTRY) \
+                      $$($(1)_ASM_OBJ) $$($(1)_OUT)/guest_cs.o
+$(1)_SEALCHECK    ?= $$(HEKI_SEALCHECK)
+
+.PHONY: $(1)
+$(1): $$($(1)_ELF)
+
+# C# -> IL: one dotnet build of the guest project also builds the corelib, SDK and platform.
+$$($(1)_OUT)/il.stamp: $$($(1)_CS) $$(HEKI_SDK_CS)
+	@mkdir -p $$($(1)_IL)
+	$$(DOTNET) build $$($(1)_PROJECT) -c Release -o $$($(1)_IL) --artifacts-path $$($(1)_OUT)/artifacts \
+	  -p:HekiSdk=$$(HEKI_SDK) --nologo -v q -clp:NoSummary
+	@test -x $$(HEKI_ILC) || { echo "guest: error: ilc $$(HEKI_ILC_VERSION) not found at $$(HEKI_ILC) (restore failed?)" >&2; exit 2; }
+	@touch $$@
+
+# IL -> native object. No --dehydrate: type data must be readable without rehydration code.
+# The corelib's and the platform's [UnmanagedCallersOnly] exports (runtime helpers, the exception
+# dispatcher, heki_fail_fast) are generated too.
+$$($(1)_OUT)/guest_cs.o: $$($(1)_OUT)/il.stamp
+	$$(HEKI_ILC) $$($(1)_IL)/$$($(1)_ASSEMBLY).dll -r $$($(1)_IL)/HekiGuest.Corelib.dll -r $$($(1)_IL)/HekiGuest.Sdk.dll \
+	  -r $$($(1)_IL)/HekiGuest.Platform.dll $$(foreach r,$$($(1)_REFS),-r $$($(1)_IL)/$$(r).dll) \
+	  -o $$@ --targetos:linux --targetarch:x64 -O --nativelib \
+	  --systemmodule:HekiGuest.Corelib --generateunmanagedentrypoints:HekiGuest.Corelib \
+	  --generateunmanagedentrypoints:HekiGuest.Platform --map:$$($(1)_OUT)/guest_cs.map.xml
+
+$$($(1)_OUT)/platform/%.o: $$(HEKI_PLATFORM)/asm/%.s
+	@mkdir -p $$(dir $$@)
+	as --64 --defsym HEKI_STACK_SIZE=$$($(1)_STACK_SIZE) --defsym HEKI_HEAP_SIZE=$$($(1)_HEAP_SIZE) -o $$@ $$<
+
+$$(foreach s,$$($(1)_ASM),$$(eval $$(call heki-guest-asm,$(1),$$(s))))
+
+$$($(1)_OUT)/guest.ld: $$(HEKI_PLATFORM)/guest.ld.in
+	@mkdir -p $$(dir $$@)
+	sed 's|@LOAD_ADDRESS@|$$($(1)_LOAD_ADDRESS)|g' $$< > $$@
+
+# Two link passes: the first yields the code addresses, which become the embedded symbol table
+# (placed after all code, so the second pass moves no function). Then sealcheck: an image with a
+# sealed-class instruction outside .heki.sealed is not produced.
+$$($(1)_ELF): $$($(1)_OUT)/guest_cs.o $$($(1)_ASM_OBJ) $$($(1)_OUT)/guest.ld $$(HEKI_PLATFORM)/gen-symtab.sh $$(HEKI_SEALCHECK_STAMP)
+	$$(call heki-guest-link,$(1),$$@,$$($(1)_EXTRA_OBJS),$$($(1)_OUT)/link)
+	strip -o $$($(1)_STRIPPED) $$@
+endef
+
+# $(call heki-guest-asm,P,SOURCE): one of the guest's own asm files.
+define heki-guest-asm
+$$($(1)_OUT)/asm/$$(basename $$(notdir $(2))).o: $(2)
+	@mkdir -p $$(dir $$@)
+	as --64 -o $$@ $$<
+endef
+
+# $(call heki-guest-link,P,OUTPUT,EXTRA_OBJECTS,WORKDIR)
+define heki-guest-link
+	@mkdir -p $(4)
+	bash $(HEKI_PLATFORM)/gen-symtab.sh $(4)/symtab0.s && as --64 -o $(4)/symtab0.o $(4)/symtab0.s
+	$($(1)_LINK) $(3) $(4)/symtab0.o -o $(4)/pass1.elf
+	bash $(HEKI_PLATFORM)/gen-symtab.sh $(4)/symtab.s $(4)/pass1.elf $($(1)_SYMTAB_ABBREV) && as --64 -o $(4)/symtab.o $(4)/symtab.s
+	$($(1)_LINK) $(3) $(4)/symtab.o -o $(2).tmp
+	@cmp -s <(nm $(4)/pass1.elf | grep -i ' t ' | sort) <(nm $(2).tmp | grep -i ' t ' | sort) \
+	  || { echo "guest: error: code moved between link passes" >&2; exit 2; }
+	$($(1)_SEALCHECK) $(abspath $(2).tmp) || { rm -f $(abspath $(2).tmp); echo "guest: error: sealcheck rejected $(2)" >&2; exit 1; }
+	mv $(2).tmp $(2)
+endef
