@@ -58,6 +58,8 @@ public sealed class SyntheticMsrs(VsmHost host, IMsrHook? next) : IMsrHook
                 return MsrResult.GeneralProtection;
             case HvMsr.VpAssistPage:
                 if ((value & ReservedPageMsrBits) != 0 || !host.IsRamPage(value & HvMsr.PageNumberMask)) return MsrResult.GeneralProtection;
+                // the host writes this page: only one the writing VTL may write itself
+                if ((value & HvMsr.Enable) != 0 && !host.CurrentVtlMay(value & HvMsr.PageNumberMask, write: true)) return MsrResult.GeneralProtection;
                 VpAssistPageMsr = value;
                 if ((value & HvMsr.Enable) != 0) host.Configured(VsmSetupStep.VpAssistPageEnabled, cpu.CurrentInstructionRip, value);
                 return MsrResult.Handled;
@@ -69,6 +71,7 @@ public sealed class SyntheticMsrs(VsmHost host, IMsrHook? next) : IMsrHook
     {
         ulong page = value & HvMsr.PageNumberMask;
         if ((value & ReservedPageMsrBits) != 0 || !host.IsRamPage(page)) return MsrResult.GeneralProtection;
+        if ((value & HvMsr.Enable) != 0 && !host.CurrentVtlMay(page, write: true)) return MsrResult.GeneralProtection;
         if (GuestOsId == 0)
         {
             // the TLFS enables the hypercall page only once the guest has identified itself:
