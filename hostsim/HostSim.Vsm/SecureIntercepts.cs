@@ -46,11 +46,12 @@ public sealed class SecureIntercepts(VsmHost host, VirtualMachine vm)
 
     /// <summary>A VTL0 write of <paramref name="register"/> (a TLFS register name) intercepted;
     /// <paramref name="value"/> is the 16-byte register value VTL0 tried to load.</summary>
-    internal void Register(Cpu.Cpu cpu, uint register, UInt128 value, int instructionLength, bool memoryOperand)
+    internal void Register(Cpu.Cpu cpu, uint register, UInt128 value)
     {
-        var message = Header(cpu, HvMessage.TypeRegisterIntercept, HvMessage.RegisterSize, instructionLength, HvMessage.AccessWrite);
+        var instruction = Decode(cpu);
+        var message = Header(cpu, HvMessage.TypeRegisterIntercept, HvMessage.RegisterSize, instruction.Length, HvMessage.AccessWrite);
         var p = message.AsSpan(HvMessage.PayloadOffset);
-        p[HvMessage.RegisterIsMemoryOp] = (byte)(memoryOperand ? 1 : 0);
+        p[HvMessage.RegisterIsMemoryOp] = (byte)(instruction.Op0Kind == Iced.Intel.OpKind.Memory ? 1 : 0);
         BinaryPrimitives.WriteUInt32LittleEndian(p[HvMessage.RegisterName..], register);
         BinaryPrimitives.WriteUInt128LittleEndian(p[HvMessage.RegisterValue..], value);
         Request(message, new VsmInterceptEvent(VsmInterceptKind.Register, VsmHost.Vcpu, cpu.CurrentInstructionRip)
@@ -60,14 +61,25 @@ public sealed class SecureIntercepts(VsmHost host, VirtualMachine vm)
     }
 
     /// <summary>A VTL0 WRMSR of <paramref name="msr"/> intercepted (EDX:EAX as VTL0 set them).</summary>
-    internal void Msr(Cpu.Cpu cpu, uint msr, ulong value, int instructionLength)
+    internal void Msr(Cpu.Cpu cpu, uint msr, ulong value)
     {
-        var message = Header(cpu, HvMessage.TypeMsrIntercept, HvMessage.MsrSize, instructionLength, HvMessage.AccessWrite);
+        var message = Header(cpu, HvMessage.TypeMsrIntercept, HvMessage.MsrSize, Decode(cpu).Length, HvMessage.AccessWrite);
         var p = message.AsSpan(HvMessage.PayloadOffset);
         BinaryPrimitives.WriteUInt32LittleEndian(p[HvMessage.MsrNumber..], msr);
         BinaryPrimitives.WriteUInt64LittleEndian(p[HvMessage.MsrRdx..], value >> 32);
         BinaryPrimitives.WriteUInt64LittleEndian(p[HvMessage.MsrRax..], value & 0xFFFF_FFFF);
         Request(message, new VsmInterceptEvent(VsmInterceptKind.Msr, VsmHost.Vcpu, cpu.CurrentInstructionRip) { Msr = msr, Value = value });
+    }
+
+    /// <summary>The intercepted instruction as VTL0's paging maps it (its length and operands
+    /// go into the message; intercepts are rare, so decoding again costs nothing that matters).</summary>
+    private Iced.Intel.Instruction Decode(Cpu.Cpu cpu)
+    {
+        var bytes = new byte[15];
+        int n = vm.PeekCode(cpu.CurrentInstructionRip, bytes);
+        var decoder = Iced.Intel.Decoder.Create(cpu.Bitness, new Iced.Intel.ByteArrayCodeReader(bytes, 0, n), cpu.CurrentInstructionRip);
+        decoder.Decode(out var instruction);
+        return instruction;
     }
 
     private static byte[] Header(Cpu.Cpu cpu, uint type, int payloadSize, int instructionLength, byte accessType)

@@ -64,6 +64,8 @@ public sealed class SyntheticMsrs(VsmHost host, IMsrHook? next) : IMsrHook
                 if ((value & HvMsr.Enable) != 0) host.Configured(VsmSetupStep.VpAssistPageEnabled, cpu.CurrentInstructionRip, value);
                 return MsrResult.Handled;
         }
+        // a write VTL1 intercepts does not happen: #GP, which the host exit to VTL1 discards
+        if (host.RegisterIntercepts.InterceptsMsrWrite(cpu, msr, value)) return MsrResult.GeneralProtection;
         return next?.Write(cpu, msr, value) ?? MsrResult.NotHandled;
     }
 

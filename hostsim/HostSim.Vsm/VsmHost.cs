@@ -36,11 +36,15 @@ public sealed class VsmHost
             new ProtectionHypercall(this, Partition), new VpRegisterHypercalls(this, Registers));
         cpu.Hypercalls = Hypercalls;
         vm.Paging.PhysicalCheck = new VtlProtectionCheck(this);
+        RegisterIntercepts = new RegisterIntercepts(this, cpu.ControlRegisterHook, cpu.DescriptorTableHook);
+        cpu.ControlRegisterHook = RegisterIntercepts;
+        cpu.DescriptorTableHook = RegisterIntercepts;
         vm.Resetting += Reset;
     }
 
     public VpRegisterFile Registers { get; }
     public SecureIntercepts Intercepts { get; }
+    public RegisterIntercepts RegisterIntercepts { get; }
 
     /// <summary>Protection changes (VTL protection enabled, ModifyVtlProtectionMask calls that changed pages) so far.</summary>
     public long ProtectionChanges { get; private set; }
