@@ -8,8 +8,10 @@ namespace HekiGuest.HostSim.Cli;
 /// --events: every HekiGuest configure and denial event as one JSON object per line
 /// (docs/abi.md section 5). Addresses, masks and values are "0x..." strings; each line is
 /// flushed at once so the file is complete even if the VM stops abruptly. Under --profile vsm:
-/// one "setup" object per set-up step the guest completes, and one "vtl-enable", "vtl-call" or
-/// "vtl-return" object per VTL change (docs/vtl.md section 8).
+/// one "setup" object per set-up step the guest completes, one "vtl-enable", "vtl-call" or
+/// "vtl-return" object per VTL change, one "vtl-protect" per protection change, one
+/// "vtl-control" per VSM control register VTL1 sets and one "intercept" per secure intercept
+/// (docs/vtl.md section 8).
 /// </summary>
 public sealed class JsonEventWriter(Stream stream) : IHekiEventSink, IVsmEventSink, IDisposable
 {
@@ -95,6 +97,64 @@ public sealed class JsonEventWriter(Stream stream) : IHekiEventSink, IVsmEventSi
         }
         _json.WriteNumber("vcpu", vcpu);
         _json.WriteNumber("vtl", vtl);
+        _json.WriteEndObject();
+        EndLine();
+    }
+
+    public void Protection(VsmProtectionScope scope, int vcpu, int vtl, ulong firstGpa, ulong pages, uint mask)
+    {
+        _json.WriteStartObject();
+        _json.WriteString("event", "vtl-protect");
+        _json.WriteString("scope", scope == VsmProtectionScope.Default ? "default" : "pages");
+        _json.WriteNumber("vcpu", vcpu);
+        _json.WriteNumber("vtl", vtl);
+        if (scope == VsmProtectionScope.Pages) _json.WriteString("gpa", Hex(firstGpa));
+        _json.WriteNumber("pages", pages);
+        _json.WriteString("mask", Hex(mask));
+        _json.WriteEndObject();
+        EndLine();
+    }
+
+    public void Control(int vcpu, uint register, ulong value)
+    {
+        _json.WriteStartObject();
+        _json.WriteString("event", "vtl-control");
+        _json.WriteNumber("vcpu", vcpu);
+        _json.WriteString("register", Hex(register));
+        _json.WriteString("value", Hex(value));
+        _json.WriteEndObject();
+        EndLine();
+    }
+
+    public void Intercept(VsmInterceptEvent e)
+    {
+        _json.WriteStartObject();
+        _json.WriteString("event", "intercept");
+        _json.WriteString("kind", e.Kind switch
+        {
+            VsmInterceptKind.Memory => "memory",
+            VsmInterceptKind.Register => "register",
+            _ => "msr",
+        });
+        _json.WriteNumber("vcpu", e.Vcpu);
+        _json.WriteString("rip", Hex(e.Rip));
+        switch (e.Kind)
+        {
+            case VsmInterceptKind.Memory:
+                _json.WriteString("gpa", Hex(e.Gpa));
+                _json.WriteString("gva", Hex(e.Gva));
+                _json.WriteString("access", GuestAccess.Name(e.Access));
+                if (e.PageWalk) _json.WriteString("cause", "page-walk");
+                break;
+            case VsmInterceptKind.Register:
+                _json.WriteString("register", Hex(e.Register));
+                _json.WriteString("value", Hex(e.Value));
+                break;
+            default:
+                _json.WriteString("msr", Hex(e.Msr));
+                _json.WriteString("value", Hex(e.Value));
+                break;
+        }
         _json.WriteEndObject();
         EndLine();
     }

@@ -150,6 +150,8 @@ public sealed unsafe partial class Cpu
                     ulong b = Read(la + 2, Bitness == 64 ? 8 : 4);
                     if (Bitness != 64 && size == 2) b &= 0xFF_FFFF;
                     var t = new DescriptorTableRegister { Base = b, Limit = limit };
+                    var which = d.H == Handler.Lgdt ? DescriptorTableLoad.Gdtr : DescriptorTableLoad.Idtr;
+                    if (DescriptorTableHook != null && !DescriptorTableHook.AllowLoad(this, which, b, limit, 0)) Raise(GuestFault.GP());
                     if (d.H == Handler.Lgdt) Gdtr = t; else Idtr = t;
                     return true;
                 }
@@ -172,6 +174,7 @@ public sealed unsafe partial class Cpu
                 {
                     RequireCpl0();
                     ushort sel = (ushort)Dst0(d, 2);
+                    if (DescriptorTableHook != null && !DescriptorTableHook.AllowLoad(this, DescriptorTableLoad.Tr, 0, 0, sel)) Raise(GuestFault.GP());
                     LoadTaskRegister(sel);
                     return true;
                 }
@@ -179,6 +182,7 @@ public sealed unsafe partial class Cpu
                 {
                     RequireCpl0();
                     ushort sel = (ushort)Dst0(d, 2);
+                    if (DescriptorTableHook != null && !DescriptorTableHook.AllowLoad(this, DescriptorTableLoad.Ldtr, 0, 0, sel)) Raise(GuestFault.GP());
                     if ((sel & ~3) == 0)
                     {
                         Ldtr = new SegmentRegister { Selector = sel };

@@ -107,6 +107,7 @@ public sealed unsafe partial class Cpu
     public ICpuidProvider Cpuid { get; set; }
     public IHypercallHandler? Hypercalls { get; set; }
     public IControlRegisterHook? ControlRegisterHook { get; set; }
+    public IDescriptorTableHook? DescriptorTableHook { get; set; }
 
     private readonly List<Diagnostic> _diagnostics = [];
     private readonly byte[] _codePages;

@@ -11,4 +11,22 @@ public interface IVsmEventSink
     void Vtl(VsmVtlEvent kind, int vcpu, int vtl)
     {
     }
+
+    /// <summary>A higher VTL changed what <paramref name="vtl"/> may do with <paramref name="pages"/>
+    /// pages from <paramref name="firstGpa"/> (<see cref="VsmProtectionScope.Pages"/>: the first page
+    /// named; the pages of one call need not be contiguous) to <paramref name="mask"/>.</summary>
+    void Protection(VsmProtectionScope scope, int vcpu, int vtl, ulong firstGpa, ulong pages, uint mask)
+    {
+    }
+
+    /// <summary>VTL1 set one of its VSM control registers (VsmPartitionConfig, the CR intercept
+    /// controls) to <paramref name="value"/>.</summary>
+    void Control(int vcpu, uint register, ulong value)
+    {
+    }
+
+    /// <summary>A secure intercept was delivered to VTL1.</summary>
+    void Intercept(VsmInterceptEvent e)
+    {
+    }
 }

@@ -58,10 +58,14 @@ public sealed class SyntheticMsrs(VsmHost host, IMsrHook? next) : IMsrHook
                 return MsrResult.GeneralProtection;
             case HvMsr.VpAssistPage:
                 if ((value & ReservedPageMsrBits) != 0 || !host.IsRamPage(value & HvMsr.PageNumberMask)) return MsrResult.GeneralProtection;
+                // the host writes this page: only one the writing VTL may write itself
+                if ((value & HvMsr.Enable) != 0 && !host.CurrentVtlMay(value & HvMsr.PageNumberMask, write: true)) return MsrResult.GeneralProtection;
                 VpAssistPageMsr = value;
                 if ((value & HvMsr.Enable) != 0) host.Configured(VsmSetupStep.VpAssistPageEnabled, cpu.CurrentInstructionRip, value);
                 return MsrResult.Handled;
         }
+        // a write VTL1 intercepts does not happen: #GP, which the host exit to VTL1 discards
+        if (host.RegisterIntercepts.InterceptsMsrWrite(cpu, msr, value)) return MsrResult.GeneralProtection;
         return next?.Write(cpu, msr, value) ?? MsrResult.NotHandled;
     }
 
@@ -69,6 +73,7 @@ public sealed class SyntheticMsrs(VsmHost host, IMsrHook? next) : IMsrHook
     {
         ulong page = value & HvMsr.PageNumberMask;
         if ((value & ReservedPageMsrBits) != 0 || !host.IsRamPage(page)) return MsrResult.GeneralProtection;
+        if ((value & HvMsr.Enable) != 0 && !host.CurrentVtlMay(page, write: true)) return MsrResult.GeneralProtection;
         if (GuestOsId == 0)
         {
             // the TLFS enables the hypercall page only once the guest has identified itself:

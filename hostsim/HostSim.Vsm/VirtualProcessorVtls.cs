@@ -10,6 +10,7 @@ public sealed class VirtualProcessorVtls(uint index, int vtls)
 {
     private readonly VtlPrivateState?[] _saved = new VtlPrivateState?[vtls];
     private readonly bool[] _enabled = CreateEnabled(vtls);
+    private readonly UInt128[] _pendingEvent = new UInt128[vtls];
 
     public uint Index { get; } = index;
 
@@ -17,6 +18,20 @@ public sealed class VirtualProcessorVtls(uint index, int vtls)
     public int CurrentVtl { get; private set; }
 
     public bool IsEnabled(int vtl) => vtl >= 0 && vtl < _enabled.Length && _enabled[vtl];
+
+    /// <summary>PendingEvent0 of <paramref name="vtl"/>: an exception a higher VTL made pending
+    /// for it, delivered when it is next entered (docs/vtl.md section 10).</summary>
+    public UInt128 PendingEvent(int vtl) => _pendingEvent[vtl];
+
+    internal void SetPendingEvent(int vtl, UInt128 value) => _pendingEvent[vtl] = value;
+
+    /// <summary>VTL1's CrInterceptControl for VTL0 on this VP (docs/vtl.md section 12).</summary>
+    public ulong CrInterceptControl { get; internal set; }
+
+    /// <summary>VTL1's CR0 and CR4 intercept masks: a write is intercepted only when it changes a masked bit.</summary>
+    public ulong CrInterceptCr0Mask { get; internal set; }
+
+    public ulong CrInterceptCr4Mask { get; internal set; }
 
     /// <summary>The private state saved for <paramref name="vtl"/> (null before it is enabled).</summary>
     public VtlPrivateState? Saved(int vtl) => _saved[vtl];
@@ -42,8 +57,12 @@ public sealed class VirtualProcessorVtls(uint index, int vtls)
     {
         Array.Clear(_saved);
         Array.Clear(_enabled);
+        Array.Clear(_pendingEvent);
         _enabled[0] = true;
         CurrentVtl = 0;
+        CrInterceptControl = 0;
+        CrInterceptCr0Mask = 0;
+        CrInterceptCr4Mask = 0;
     }
 
     private static bool[] CreateEnabled(int vtls)

@@ -74,7 +74,7 @@ public static class VpInitialContext
     }
 
     /// <summary>Each PAT entry (bits 2:0 of each byte, bits 7:3 reserved) is UC, WC, WT, WP, WB or UC-.</summary>
-    private static bool ValidPat(ulong pat)
+    internal static bool ValidPat(ulong pat)
     {
         for (int i = 0; i < 8; i++)
         {
@@ -84,11 +84,11 @@ public static class VpInitialContext
         return true;
     }
 
-    private static bool Canonical(ulong address) => (ulong)((long)(address << 16) >> 16) == address;
+    internal static bool Canonical(ulong address) => (ulong)((long)(address << 16) >> 16) == address;
 
     private static ulong U64(ReadOnlySpan<byte> b, int offset) => BinaryPrimitives.ReadUInt64LittleEndian(b[offset..]);
 
-    private static SegmentRegister Segment(ReadOnlySpan<byte> b, int offset) => new()
+    internal static SegmentRegister Segment(ReadOnlySpan<byte> b, int offset) => new()
     {
         Base = U64(b, offset + HvVtl.SegmentBase),
         Limit = BinaryPrimitives.ReadUInt32LittleEndian(b[(offset + HvVtl.SegmentLimit)..]),
@@ -96,7 +96,7 @@ public static class VpInitialContext
         Attributes = BinaryPrimitives.ReadUInt16LittleEndian(b[(offset + HvVtl.SegmentAttributes)..]),
     };
 
-    private static DescriptorTableRegister Table(ReadOnlySpan<byte> b, int offset) => new()
+    internal static DescriptorTableRegister Table(ReadOnlySpan<byte> b, int offset) => new()
     {
         Limit = BinaryPrimitives.ReadUInt16LittleEndian(b[(offset + HvVtl.TableLimit)..]),
         Base = U64(b, offset + HvVtl.TableBase),

@@ -29,11 +29,25 @@ public sealed class VsmHost
         cpu.Cpuid = new VsmCpuidLeaves(cpu.Cpuid);
         Msrs = new SyntheticMsrs(this, cpu.MsrHook);
         cpu.MsrHook = Msrs;
-        Partition = new VsmPartition();
-        Hypercalls = new VsmHypercalls(this, Msrs, new VtlHypercalls(this, Partition));
+        Partition = new VsmPartition(vm.Memory.Size);
+        Registers = new VpRegisterFile(this, Partition);
+        Intercepts = new SecureIntercepts(this, vm);
+        Hypercalls = new VsmHypercalls(this, Msrs, new VtlHypercalls(this, Partition),
+            new ProtectionHypercall(this, Partition), new VpRegisterHypercalls(this, Registers));
         cpu.Hypercalls = Hypercalls;
+        vm.Paging.PhysicalCheck = new VtlProtectionCheck(this);
+        RegisterIntercepts = new RegisterIntercepts(this, cpu.ControlRegisterHook, cpu.DescriptorTableHook);
+        cpu.ControlRegisterHook = RegisterIntercepts;
+        cpu.DescriptorTableHook = RegisterIntercepts;
         vm.Resetting += Reset;
     }
+
+    public VpRegisterFile Registers { get; }
+    public SecureIntercepts Intercepts { get; }
+    public RegisterIntercepts RegisterIntercepts { get; }
+
+    /// <summary>Protection changes (VTL protection enabled, ModifyVtlProtectionMask calls that changed pages) so far.</summary>
+    public long ProtectionChanges { get; private set; }
 
     public SyntheticMsrs Msrs { get; }
     public VsmHypercalls Hypercalls { get; }
@@ -71,6 +85,30 @@ public sealed class VsmHost
         return true;
     }
 
+    /// <summary>An output block of <paramref name="length"/> bytes at <paramref name="gpa"/> lies in one RAM page.</summary>
+    internal bool CanWriteOutput(ulong gpa, int length) =>
+        (gpa & (HypercallPage.Size - 1)) + (ulong)length <= HypercallPage.Size && IsRamPage(gpa & ~(ulong)(HypercallPage.Size - 1));
+
+    /// <summary>Writes a hypercall's output (checked by <see cref="CanWriteOutput"/>) for the guest.</summary>
+    internal void WriteOutput(ulong gpa, ReadOnlySpan<byte> data)
+    {
+        data.CopyTo(_vm.Memory.Slice(gpa, data.Length));
+        _vm.Cpu.NotifyPhysicalWrite(gpa);
+    }
+
+    /// <summary>
+    /// The VTL the VP runs in may have the host read (<paramref name="write"/> false) or write the
+    /// page at <paramref name="gpa"/> on its behalf: always in VTL1; in VTL0 only what VTL1's
+    /// protections allow VTL0 itself (hypercall input and output pages, the hypercall and VP
+    /// assist pages a VTL0 MSR write names).
+    /// </summary>
+    internal bool CurrentVtlMay(ulong gpa, bool write)
+    {
+        if (CurrentVtl != 0) return true;
+        uint need = write ? HvMapGpa.Read | HvMapGpa.Write : HvMapGpa.Read;
+        return !Partition.Vtl0Protections.Denies(gpa, need);
+    }
+
     /// <summary>Writes a u32 at <paramref name="offset"/> in the VP assist page, if it is enabled.</summary>
     internal void WriteAssistU32(uint offset, uint value)
     {
@@ -96,6 +134,58 @@ public sealed class VsmHost
         return (msr & HvMsr.Enable) != 0 && IsRamPage(page) ? page : null;
     }
 
+    /// <summary>A secure intercept's host exit: VTL0 (RIP on the intercepted instruction) is saved,
+    /// VTL1 entered with entry reason 3 and <paramref name="message"/> in the VP assist page.
+    /// False (nothing happens) when the VP is no longer in VTL0 or has no VTL1.</summary>
+    internal bool EnterVtl1ForIntercept(byte[] message)
+    {
+        var vp = Partition.Vps[Vcpu];
+        if (vp.CurrentVtl != 0 || !vp.IsEnabled(HvVtl.MaxVtl)) return false;
+        vp.SwitchTo(_vm.Cpu, HvVtl.MaxVtl);
+        WriteAssistU32(HvVpAssist.VtlEntryReasonOffset, HvVpAssist.EntryReasonIntercept);
+        if (AssistPage() is { } page)
+        {
+            message.CopyTo(_vm.Memory.Slice(page + HvVpAssist.InterceptMessageOffset, message.Length));
+            _vm.Cpu.NotifyPhysicalWrite(page + HvVpAssist.InterceptMessageOffset);
+        }
+        return true;
+    }
+
+    /// <summary>Entering <paramref name="vtl"/> from above: an exception pending in its
+    /// PendingEvent0 is injected (delivered before its next instruction) and the register cleared.</summary>
+    internal void DeliverPendingEvent(VirtualProcessorVtls vp, int vtl)
+    {
+        var value = vp.PendingEvent(vtl);
+        if (((ulong)value & HvPendingEvent.Pending) == 0) return;
+        vp.SetPendingEvent(vtl, 0);
+        if (VpRegisterFile.PendingFault(value) is { } fault) _vm.InjectException(fault);
+    }
+
+    internal void Intercepted(VsmInterceptEvent e)
+    {
+        InterceptCount++;
+        _events?.Intercept(e);
+    }
+
+    /// <summary>Secure intercepts delivered so far.</summary>
+    public long InterceptCount { get; private set; }
+
+    internal void ProtectionChanged(VsmProtectionScope scope, ulong firstGpa, ulong pages, uint mask)
+    {
+        ProtectionChanges++;
+        _events?.Protection(scope, Vcpu, 0, firstGpa, pages, mask);
+    }
+
+    /// <summary>A register SetVpRegisters wrote: VTL1's VSM control registers are reported.</summary>
+    internal void RegisterSet(int vtl, uint name, UInt128 value)
+    {
+        if (vtl == HvVtl.MaxVtl && name is HvRegister.VsmPartitionConfig or HvRegister.CrInterceptControl
+            or HvRegister.CrInterceptCr0Mask or HvRegister.CrInterceptCr4Mask)
+        {
+            _events?.Control(Vcpu, name, (ulong)value);
+        }
+    }
+
     internal void VtlEvent(VsmVtlEvent kind, int vtl)
     {
         _vtlEventCounts[kind] = _vtlEventCounts.GetValueOrDefault(kind) + 1;
@@ -112,7 +202,18 @@ public sealed class VsmHost
     /// (RAM is not cleared on reset) but hypercalls #UD until the guest enables the page again.</summary>
     public void Reset()
     {
+        if ((Partition.Vtl1PartitionConfig & HvPartitionConfig.ZeroMemoryOnReset) != 0)
+        {
+            // VTL1 asked for its secrets not to outlive it: all of guest RAM is cleared before
+            // the machine reloads the kernel
+            for (ulong at = 0; at < _vm.Memory.Size; at += 1UL << 30)
+            {
+                _vm.Memory.Slice(at, (int)Math.Min(_vm.Memory.Size - at, 1UL << 30)).Clear();
+            }
+            _vm.Cpu.FlushDecodeCache();
+        }
         Msrs.Reset();
         Partition.Reset();
+        _vm.Cpu.FlushTlb();
     }
 }

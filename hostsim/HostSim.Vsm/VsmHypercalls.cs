@@ -13,7 +13,7 @@ namespace HekiGuest.HostSim.Vsm;
 /// HV_STATUS_INVALID_HYPERCALL_CODE (2). Input values 0x11 and 0x12 (the VTL sequences) come
 /// before those checks and answer with a VTL switch or #UD, never a status.
 /// </summary>
-public sealed class VsmHypercalls(VsmHost host, SyntheticMsrs msrs, VtlHypercalls vtl) : IHypercallHandler
+public sealed class VsmHypercalls(VsmHost host, SyntheticMsrs msrs, VtlHypercalls vtl, ProtectionHypercall protection, VpRegisterHypercalls registers) : IHypercallHandler
 {
     private const ulong Cr0ProtectionEnable = 1;
     private const int R8 = 8;
@@ -43,7 +43,7 @@ public sealed class VsmHypercalls(VsmHost host, SyntheticMsrs msrs, VtlHypercall
             if (!wide || switchInput != new HypercallInput(switchInput.Code, false, 0, 0, 0)) return GuestFault.UD();
             return switchInput.Code == HvCall.VtlCall ? vtl.VtlCall(cpu, vp) : vtl.VtlReturn(cpu, vp, cpu.ReadGpr(Cpu.Cpu.RAX));
         }
-        ulong result = Dispatch(vp, value, inputGpa, outputGpa);
+        ulong result = Dispatch(cpu, vp, value, inputGpa, outputGpa);
         if (wide)
         {
             cpu.WriteGpr(Cpu.Cpu.RAX, result);
@@ -56,7 +56,7 @@ public sealed class VsmHypercalls(VsmHost host, SyntheticMsrs msrs, VtlHypercall
         return null;
     }
 
-    private ulong Dispatch(VirtualProcessorVtls vp, ulong value, ulong inputGpa, ulong outputGpa)
+    private ulong Dispatch(Cpu.Cpu cpu, VirtualProcessorVtls vp, ulong value, ulong inputGpa, ulong outputGpa)
     {
         ushort status = HypercallInput.TryDecode(value, out var input);
         if (status != HvStatus.Success) return HypercallInput.Result(status, 0);
@@ -69,13 +69,24 @@ public sealed class VsmHypercalls(VsmHost host, SyntheticMsrs msrs, VtlHypercall
                 return HypercallInput.Result(HvStatus.InvalidParameter, 0);
             }
         }
-        status = input.Code switch
+        bool known = input.Code is HvCall.EnablePartitionVtl or HvCall.EnableVpVtl or HvCall.ModifyVtlProtectionMask
+            or HvCall.GetVpRegisters or HvCall.SetVpRegisters;
+        if (!known) return HypercallInput.Result(HvStatus.InvalidHypercallCode, 0);
+        // the host reads the input page and writes the output page for the caller: only what the
+        // caller's VTL may itself read and write there
+        if (!input.Fast && (!host.CurrentVtlMay(inputGpa, write: false) || (input.Code == HvCall.GetVpRegisters && !host.CurrentVtlMay(outputGpa, write: true))))
         {
-            HvCall.EnablePartitionVtl => vtl.EnablePartitionVtl(vp, input, inputGpa),
-            HvCall.EnableVpVtl => vtl.EnableVpVtl(vp, input, inputGpa),
-            _ => HvStatus.InvalidHypercallCode,
+            return HypercallInput.Result(HvStatus.AccessDenied, 0);
+        }
+        (status, int reps) = input.Code switch
+        {
+            HvCall.EnablePartitionVtl => (vtl.EnablePartitionVtl(vp, input, inputGpa), 0),
+            HvCall.EnableVpVtl => (vtl.EnableVpVtl(vp, input, inputGpa), 0),
+            HvCall.ModifyVtlProtectionMask => protection.Modify(cpu, vp, input, inputGpa),
+            HvCall.GetVpRegisters => registers.Get(cpu, vp, input, inputGpa, outputGpa),
+            _ => registers.Set(cpu, vp, input, inputGpa),
         };
-        return HypercallInput.Result(status, 0);
+        return HypercallInput.Result(status, reps);
     }
 
     private static bool IsAligned(ulong gpa) => (gpa & (HvHypercallInput.BlockAlignment - 1)) == 0;

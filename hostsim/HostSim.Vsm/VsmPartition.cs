@@ -13,11 +13,18 @@ public sealed class VsmPartition
     private readonly bool[] _enabled = new bool[Vtls];
     private readonly bool[] _mbec = new bool[Vtls];
 
-    public VsmPartition()
+    public VsmPartition(ulong memorySize)
     {
         Vps = [new VirtualProcessorVtls((uint)VsmHost.VpIndex, Vtls)];
+        Vtl0Protections = new VtlProtectionMap(memorySize);
         Reset();
     }
+
+    /// <summary>VTL1's VsmPartitionConfig (docs/vtl.md section 9): how it configures VTL0.</summary>
+    public ulong Vtl1PartitionConfig { get; internal set; }
+
+    /// <summary>What VTL1 allows VTL0 to do with each guest-physical page.</summary>
+    public VtlProtectionMap Vtl0Protections { get; }
 
     public IReadOnlyList<VirtualProcessorVtls> Vps { get; }
 
@@ -38,6 +45,8 @@ public sealed class VsmPartition
         Array.Clear(_enabled);
         Array.Clear(_mbec);
         _enabled[0] = true;
+        Vtl1PartitionConfig = 0;
+        Vtl0Protections.Reset();
         foreach (var vp in Vps) vp.Reset();
     }
 }

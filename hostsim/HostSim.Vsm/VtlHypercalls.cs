@@ -81,6 +81,7 @@ public sealed class VtlHypercalls(VsmHost host, VsmPartition partition)
         }
         vp.SwitchTo(cpu, target);
         host.VtlEvent(VsmVtlEvent.VtlReturn, target);
+        host.DeliverPendingEvent(vp, target);
         return null;
     }
 

@@ -108,6 +108,8 @@ namespace HekiGuest.Abi
         public const ushort InvalidPartitionState = 0x0007;
         public const ushort OperationDenied = 0x0008;
         public const ushort InsufficientMemory = 0x000B;
+        public const ushort InvalidPartitionId = 0x000D;
+        public const ushort InvalidVpIndex = 0x000E;
         public const ushort VtlAlreadyEnabled = 0x0086;
     }
 
@@ -125,15 +127,182 @@ namespace HekiGuest.Abi
         public const ulong VsmCodePageOffsets = ((ulong)VtlCallOffset << VtlCallOffsetShift) | ((ulong)VtlReturnOffset << VtlReturnOffsetShift);
     }
 
-    /// <summary>Register names used with Get/SetVpRegisters (those the first slices need).</summary>
+    /// <summary>Register names used with Get/SetVpRegisters (docs/vtl.md section 10).</summary>
     public static class HvRegister
     {
+        public const uint PendingEvent0 = 0x00010004;
+        // general purpose registers (RSP is private per VTL, the others are shared)
+        public const uint Rax = 0x00020000, Rcx = 0x00020001, Rdx = 0x00020002, Rbx = 0x00020003;
+        public const uint Rsp = 0x00020004, Rbp = 0x00020005, Rsi = 0x00020006, Rdi = 0x00020007;
+        public const uint R8 = 0x00020008, R15 = 0x0002000F;
+        public const uint Rip = 0x00020010, Rflags = 0x00020011;
+        public const uint Cr0 = 0x00040000, Cr2 = 0x00040001, Cr3 = 0x00040002, Cr4 = 0x00040003, Cr8 = 0x00040004;
+        public const uint Es = 0x00060000, Cs = 0x00060001, Ss = 0x00060002, Ds = 0x00060003, Fs = 0x00060004, Gs = 0x00060005;
+        public const uint Ldtr = 0x00060006, Tr = 0x00060007;
+        public const uint Idtr = 0x00070000, Gdtr = 0x00070001;
+        public const uint Efer = 0x00080001, KernelGsBase = 0x00080002, ApicBase = 0x00080003, Pat = 0x00080004;
+        public const uint SysenterCs = 0x00080005, SysenterEip = 0x00080006, SysenterEsp = 0x00080007;
+        public const uint Star = 0x00080008, Lstar = 0x00080009, Cstar = 0x0008000A, Sfmask = 0x0008000B;
+        public const uint TscAux = 0x0008007B;
         public const uint VpAssistPage = 0x00090013;
         public const uint VsmCodePageOffsets = 0x000D0002;
         public const uint VsmVpStatus = 0x000D0003;
         public const uint VsmPartitionStatus = 0x000D0004;
         public const uint VsmCapabilities = 0x000D0006;
         public const uint VsmPartitionConfig = 0x000D0007;
+        public const uint CrInterceptControl = 0x000E0000;
+        public const uint CrInterceptCr0Mask = 0x000E0001;
+        public const uint CrInterceptCr4Mask = 0x000E0002;
+    }
+
+    /// <summary>Get/SetVpRegisters input (docs/vtl.md section 10): a 16-byte header, then the rep
+    /// elements (Get: u32 names; Set: 32-byte name/value pairs); Get's output is one 16-byte value
+    /// per element.</summary>
+    public static class HvVpRegisters
+    {
+        public const int HeaderSize = 16;
+        public const int VpIndexOffset = 8;
+        public const int InputVtlOffset = 12;
+        public const int GetElementSize = 4;
+        public const int SetElementSize = 32;
+        public const int SetValueOffset = 16;
+        public const int ValueSize = 16;
+    }
+
+    /// <summary>The input-VTL byte of Get/SetVpRegisters and ModifyVtlProtectionMask.</summary>
+    public static class HvInputVtl
+    {
+        public const byte TargetVtlMask = 0x0F;    // bits 3:0
+        public const byte UseTargetVtl = 0x10;     // bit 4
+        public const byte Reserved = 0xE0;         // bits 7:5
+    }
+
+    /// <summary>VsmPartitionConfig (a VTL's register configuring the VTLs below it).</summary>
+    public static class HvPartitionConfig
+    {
+        public const ulong EnableVtlProtection = 1UL << 0;   // write-once
+        public const int DefaultMaskShift = 1;               // bits 4:1
+        public const ulong DefaultMaskField = 0xFUL << DefaultMaskShift;
+        public const ulong ZeroMemoryOnReset = 1UL << 5;
+        public const ulong DenyLowerVtlStartup = 1UL << 6;
+    }
+
+    /// <summary>VsmVpStatus: active VTL in bits 3:0, the set of enabled VTLs in bits 31:16.
+    /// VsmPartitionStatus: enabled VTL set in bits 15:0, maximum VTL in bits 19:16.</summary>
+    public static class HvVsmStatus
+    {
+        public const int VpEnabledVtlSetShift = 16;
+        public const int PartitionMaximumVtlShift = 16;
+    }
+
+    /// <summary>Per-page protection of a lower VTL's memory (ModifyVtlProtectionMask map flags),
+    /// as Linux and LVBS use them (the TLFS table lists the two execute bits swapped).</summary>
+    public static class HvMapGpa
+    {
+        public const uint Read = 0x1;
+        public const uint Write = 0x2;
+        public const uint KernelExecute = 0x4;
+        public const uint UserExecute = 0x8;
+        public const uint All = 0xF;
+        public const uint None = 0x0;
+
+        // input: u64 partition id; u32 map flags; u8 input VTL; 3 reserved; then u64 page numbers
+        public const int HeaderSize = 16;
+        public const int MapFlagsOffset = 8;
+        public const int InputVtlOffset = 12;
+        public const int ElementSize = 8;
+    }
+
+    /// <summary>PendingEvent0 (an event a higher VTL makes pending for a lower one), first u64;
+    /// the second is the exception parameter (CR2 of a #PF).</summary>
+    public static class HvPendingEvent
+    {
+        public const ulong Pending = 1UL << 0;
+        public const int TypeShift = 1;                      // bits 3:1
+        public const ulong TypeField = 7UL << TypeShift;
+        public const ulong TypeException = 0;
+        public const ulong DeliverErrorCode = 1UL << 8;
+        public const int VectorShift = 16;                   // bits 31:16
+        public const int ErrorCodeShift = 32;                // bits 63:32
+        /// <summary>Bits 7:4 and 15:9.</summary>
+        public const ulong Reserved = 0xFEF0;
+    }
+
+    /// <summary>CrInterceptControl: which of a lower VTL's register writes are intercepted.</summary>
+    public static class HvCrIntercept
+    {
+        public const ulong Cr0Write = 1UL << 0;
+        public const ulong Cr4Write = 1UL << 1;
+        public const ulong LstarWrite = 1UL << 6;
+        public const ulong StarWrite = 1UL << 8;
+        public const ulong CstarWrite = 1UL << 10;
+        public const ulong ApicBaseWrite = 1UL << 12;
+        public const ulong EferWrite = 1UL << 14;
+        public const ulong GdtrWrite = 1UL << 15;
+        public const ulong IdtrWrite = 1UL << 16;
+        public const ulong LdtrWrite = 1UL << 17;
+        public const ulong TrWrite = 1UL << 18;
+        public const ulong SysenterCsWrite = 1UL << 19;
+        public const ulong SysenterEipWrite = 1UL << 20;
+        public const ulong SysenterEspWrite = 1UL << 21;
+        public const ulong SfmaskWrite = 1UL << 22;
+        public const ulong TscAuxWrite = 1UL << 23;
+    }
+
+    /// <summary>Secure intercept messages (docs/vtl.md section 11): a Hyper-V message (16-byte
+    /// header, 240-byte payload) the host writes into the higher VTL's VP assist page.</summary>
+    public static class HvMessage
+    {
+        public const uint TypeGpaIntercept = 0x80000001;
+        public const uint TypeMsrIntercept = 0x80010001;
+        public const uint TypeRegisterIntercept = 0x80010006;
+
+        public const int Size = 256;
+        public const int TypeOffset = 0;           // u32
+        public const int PayloadSizeOffset = 4;    // u8
+        public const int PayloadOffset = 16;
+
+        // the intercept header (payload offsets)
+        public const int HeaderVpIndex = 0;              // u32
+        public const int HeaderInstructionLength = 4;    // u8 (bits 3:0)
+        public const int HeaderAccessType = 5;           // u8: 0 read, 1 write, 2 execute
+        public const int HeaderExecutionState = 6;       // u16
+        public const int HeaderCs = 8;                   // 16-byte segment record
+        public const int HeaderRip = 24;
+        public const int HeaderRflags = 32;
+        public const int HeaderSize = 40;
+
+        public const byte AccessRead = 0, AccessWrite = 1, AccessExecute = 2;
+
+        // execution state bits
+        public const ushort StateCr0Pe = 1 << 2;
+        public const ushort StateCr0Am = 1 << 3;
+        public const ushort StateEferLma = 1 << 4;
+        public const int StateVtlShift = 7;              // bits 10:7
+
+        // GPA (memory) intercept body
+        public const int GpaCacheType = 40;              // u32
+        public const int GpaInstructionByteCount = 44;   // u8
+        public const int GpaAccessInfo = 45;             // u8
+        public const int GpaGva = 48;
+        public const int GpaGpa = 56;
+        public const int GpaInstructionBytes = 64;       // 16 bytes
+        public const int GpaSize = 80;
+        public const byte AccessInfoGvaValid = 1 << 0;
+        public const byte AccessInfoGvaGpaValid = 1 << 1;
+        public const uint CacheTypeWriteBack = 6;
+
+        // register intercept body
+        public const int RegisterIsMemoryOp = 40;        // u8
+        public const int RegisterName = 44;              // u32
+        public const int RegisterValue = 48;             // 16 bytes
+        public const int RegisterSize = 64;
+
+        // MSR intercept body
+        public const int MsrNumber = 40;                 // u32
+        public const int MsrRdx = 48;
+        public const int MsrRax = 56;
+        public const int MsrSize = 64;
     }
 
     /// <summary>The VP assist page: the VTL control area a higher VTL sees at offset 8.</summary>
@@ -146,6 +315,8 @@ namespace HekiGuest.Abi
         public const uint EntryReasonVtlCall = 1;
         public const uint EntryReasonInterrupt = 2;
         public const uint EntryReasonIntercept = 3;
+        /// <summary>The intercept message (a 256-byte Hyper-V message) a secure intercept delivers.</summary>
+        public const uint InterceptMessageOffset = 112;
         /// <summary>VTL return control (RCX) bit 0: fast return, registers not restored.</summary>
         public const ulong VtlReturnFast = 1UL << 0;
     }

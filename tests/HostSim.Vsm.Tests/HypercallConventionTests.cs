@@ -40,11 +40,11 @@ public sealed class HypercallConventionTests
     }
 
     [Theory]
-    [InlineData(HvCall.ModifyVtlProtectionMask)]
-    [InlineData(HvCall.GetVpRegisters)]
-    [InlineData(HvCall.SetVpRegisters)]
+    [InlineData(HvCall.TranslateVirtualAddress)]
+    [InlineData(HvCall.StartVirtualProcessor)]
+    [InlineData(HvCall.GetVpIndexFromApicId)]
     [InlineData(0xFFFF)]
-    public void Every_code_is_invalid_until_its_slice_implements_it(ushort code)
+    public void Every_code_hostsim_does_not_offer_is_invalid(ushort code)
     {
         using var g = SetUp();
         Assert.Equal(2UL, g.CallHypercallPage(code, In, Out));
@@ -54,9 +54,9 @@ public sealed class HypercallConventionTests
     public void The_input_value_fields_are_decoded()
     {
         using var g = SetUp();
-        ulong input = 0x0050 | Fast | 3UL << 17 | 5UL << 32 | 2UL << 48;
+        ulong input = 0x0052 | Fast | 3UL << 17 | 5UL << 32 | 2UL << 48;
         Assert.Equal(2UL, g.CallHypercallPage(input));
-        Assert.Equal(new HypercallInput(0x50, true, 3, 5, 2), g.Host.Hypercalls.LastInput);
+        Assert.Equal(new HypercallInput(0x52, true, 3, 5, 2), g.Host.Hypercalls.LastInput);
     }
 
     [Fact]
@@ -210,8 +210,8 @@ public sealed class HypercallConventionTests
         Assert.Equal(4UL, Call(Unimplemented, 0x1000, 0x2002));
         Assert.Equal(5UL, Call(Unimplemented, 1UL << 32, 0x2000));
         Assert.Equal(3UL, Call(Unimplemented | 1UL << 44, 0x1000, 0x2000));
-        Assert.Equal(2UL, Call(0x50 | Fast | 2UL << 32 | 1UL << 48, 3, 5));
-        Assert.Equal(new HypercallInput(0x50, true, 0, 2, 1), host.Hypercalls.LastInput);
+        Assert.Equal(2UL, Call(0x52 | Fast | 2UL << 32 | 1UL << 48, 3, 5));
+        Assert.Equal(new HypercallInput(0x52, true, 0, 2, 1), host.Hypercalls.LastInput);
     }
 
     [Fact]

@@ -63,6 +63,8 @@ public sealed class VirtualMachine : IDisposable
 
     private (byte[] Image, string CommandLine, IReadOnlyList<ModuleSpec> Modules, BootProtocol Protocol)? _bootArguments;
     private (MachineStopKind Kind, int ExitCode, string Summary)? _hostStop;
+    private Action? _hostExit;
+    private GuestFault? _injection;
 
     /// <summary>Loads a kernel and puts the CPU at its 32-bit entry as the boot protocol says.</summary>
     public LoadedKernel Boot(byte[] image, string commandLine, IReadOnlyList<ModuleSpec> modules, BootProtocol protocol = BootProtocol.Auto)
@@ -96,6 +98,8 @@ public sealed class VirtualMachine : IDisposable
         Resets++;
         Resetting?.Invoke();
         _hostStop = null;
+        _hostExit = null;
+        _injection = null;
         Cpu.Reset();
         DebugExit.Reset();
         Trace?.Event("reset", new Dictionary<string, object> { ["count"] = Resets });
@@ -110,6 +114,28 @@ public sealed class VirtualMachine : IDisposable
     public void RequestHostStop(MachineStopKind kind, int exitCode, string summary)
     {
         _hostStop ??= (kind, exitCode, summary);
+        Cpu.RequestStop();
+    }
+
+    /// <summary>
+    /// A VM exit handled by host code (e.g. a secure intercept to a higher VTL): the current
+    /// instruction, or the exception delivery under way, is abandoned without effect, RIP is put
+    /// back at that instruction, and <paramref name="exit"/> runs before the next guest
+    /// instruction (it may change any guest state). Safe to call from a hook in the middle of an
+    /// instruction or of a delivery; the first request wins until it has run.
+    /// </summary>
+    public void RequestHostExit(Action exit)
+    {
+        _hostExit ??= exit;
+        Cpu.RequestStop();
+    }
+
+    /// <summary>The host injects <paramref name="fault"/>: it is delivered through the IDT before
+    /// the next guest instruction, as a fault of the instruction at RIP (which then re-executes
+    /// after the handler's IRET). A later injection before delivery replaces an earlier one.</summary>
+    public void InjectException(GuestFault fault)
+    {
+        _injection = fault;
         Cpu.RequestStop();
     }
 
@@ -170,12 +196,29 @@ public sealed class VirtualMachine : IDisposable
                 return Stop(MachineStopKind.InstructionLimit, MachineOutcome.ExitTimeout, $"instruction limit of {max} reached", start, clock);
             if (limits.Timeout is { } timeout && clock.Elapsed >= timeout)
                 return Stop(MachineStopKind.Timeout, MachineOutcome.ExitTimeout, $"timeout after {timeout.TotalSeconds:0.###} s", start, clock);
+            if (_injection is { } injected)
+            {
+                // a host-injected exception, delivered before the next instruction
+                _injection = null;
+                // (a host stop while delivering is taken at the top of the loop)
+                if (!DeliverOrExit(new PendingException(injected, false, Cpu.Rip), ref deliveries) && _hostStop is null)
+                    return Stop(MachineStopKind.TripleFault, MachineOutcome.ExitTripleFault, "triple fault", start, clock);
+                continue;
+            }
             long batch = limits.MaxInstructions is { } m ? Math.Min(Batch, m - done) : Batch;
             StopReason reason = Trace is null ? Cpu.Run(batch) : RunTraced(batch);
             if (_hostStop is { } hostStop)
                 return Stop(hostStop.Kind, hostStop.ExitCode, hostStop.Summary, start, clock);
             if (DebugExit.Value is not null)
                 return Stop(MachineStopKind.GuestExit, DebugExit.ExitCode, $"guest exit: debug-exit value {DebugExit.Value.GetValueOrDefault()}", start, clock);
+            if (_hostExit is not null)
+            {
+                // a VM exit to host code: the instruction that raised it did not happen
+                if (reason == StopReason.Exception) Cpu.Rip = Cpu.PendingException!.Value.InstructionRip;
+                Cpu.ClearPendingException();
+                RunHostExit(ref deliveries);
+                continue;
+            }
             switch (reason)
             {
                 case StopReason.Exception:
@@ -197,8 +240,7 @@ public sealed class VirtualMachine : IDisposable
                     {
                         ["vector"] = pending.Fault.Vector, ["error"] = pending.Fault.ErrorCode, ["cr2"] = $"0x{pending.Fault.Cr2:x}", ["rip"] = $"0x{pending.InstructionRip:x}",
                     });
-                    bool delivered = Exceptions.Deliver(pending);
-                    deliveries++;
+                    bool delivered = DeliverOrExit(pending, ref deliveries);
                     // a denial while delivering (frame push, IDT/GDT/TSS read) may have stopped the VM
                     if (_hostStop is { } deliveryStop)
                         return Stop(deliveryStop.Kind, deliveryStop.ExitCode, deliveryStop.Summary, start, clock);
@@ -212,6 +254,31 @@ public sealed class VirtualMachine : IDisposable
         }
     }
 
+    /// <summary>Delivers <paramref name="pending"/>; a host exit requested while delivering
+    /// (an access of the delivery refused for a higher VTL) abandons it with RIP back at the
+    /// instruction, which raises the event again when the guest resumes. False on a triple fault
+    /// or a host stop.</summary>
+    private bool DeliverOrExit(PendingException pending, ref long deliveries)
+    {
+        bool delivered = Exceptions.Deliver(pending);
+        deliveries++;
+        if (_hostExit is null || _hostStop is not null) return delivered;
+        Cpu.Rip = pending.InstructionRip;
+        RunHostExit(ref deliveries);
+        return true;
+    }
+
+    private void RunHostExit(ref long deliveries)
+    {
+        var exit = _hostExit!;
+        _hostExit = null;
+        // exits count against the instruction budget like deliveries: a guest that only ever
+        // exits retires nothing and must still stop
+        deliveries++;
+        Trace?.Event("host-exit", new Dictionary<string, object> { ["rip"] = $"0x{Cpu.Rip:x}" });
+        exit();
+    }
+
     private StopReason RunTraced(long batch)
     {
         Span<byte> bytes = stackalloc byte[15];
@@ -221,7 +288,7 @@ public sealed class VirtualMachine : IDisposable
             int n = PeekCode(rip, bytes);
             Trace!.Instruction(Cpu.InstructionsRetired, rip, Cpu.Cpl, Cpu.Bitness, bytes[..n]);
             var r = Cpu.Step();
-            if (r != StopReason.InstructionLimit || DebugExit.Value is not null || _hostStop is not null) return r;
+            if (r != StopReason.InstructionLimit || DebugExit.Value is not null || _hostStop is not null || _hostExit is not null || _injection is not null) return r;
         }
         return StopReason.InstructionLimit;
     }
