@@ -5,6 +5,11 @@ var root = new RootCommand("hostsim: the HekiGuest host simulator, an x86-64 PC 
 {
     RunCommand.Create(),
 };
+if (CpuOption.IsHelpRequest(args))
+{
+    Console.Out.Write(CpuOption.HelpText());
+    return 0;
+}
 try
 {
     var parse = root.Parse(args);

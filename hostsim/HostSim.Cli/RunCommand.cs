@@ -1,5 +1,6 @@
 using System.CommandLine;
 using HekiGuest.Elf;
+using HekiGuest.HostSim.Cpu;
 using HekiGuest.HostSim.Heki;
 using HekiGuest.HostSim.Machine.Execution;
 using HekiGuest.HostSim.Machine.Loading;
@@ -53,18 +54,20 @@ public static class RunCommand
             AllowMultipleArgumentsPerToken = false,
         };
 
+        var cpu = CpuOption.Create();
+
         var command = new Command("run", "Boot a kernel on the simulated PC. Exit code: the guest's debug-exit code ((value << 1) | 1), "
             + "2 for bad input, 70 triple fault, 71 unimplemented instruction (--stop-on-unimplemented), 72 halted forever, 73 stopped on a denial, 124 timeout or instruction limit.")
         {
             kernel, modules, cmdline, memory, timeout, maxInstructions, trace, boot, quiet, profile, onDenial, events, pin, serialFile,
-            stopOnUnimplemented,
+            stopOnUnimplemented, cpu,
         };
         command.SetAction(parse => Run(
             parse.GetValue(kernel)!, parse.GetValue(modules) ?? [], parse.GetValue(cmdline) ?? "", parse.GetValue(memory) ?? "128M",
             parse.GetValue(timeout), parse.GetValue(maxInstructions), parse.GetValue(trace), parse.GetValue(boot) ?? "auto",
             parse.GetValue(quiet),
             HekiSettings(parse.GetValue(profile) ?? "heki", parse.GetValue(onDenial) ?? "inject", parse.GetValue(pin) ?? []),
-            parse.GetValue(events), parse.GetValue(serialFile), parse.GetValue(stopOnUnimplemented)));
+            parse.GetValue(events), parse.GetValue(serialFile), parse.GetValue(stopOnUnimplemented), CpuOption.Parse(parse.GetValue(cpu))));
         return command;
     }
 
@@ -93,7 +96,7 @@ public static class RunCommand
 
     private static int Run(string kernelPath, string[] moduleArgs, string cmdline, string memoryText, string? timeoutText,
         long? maxInstructions, string? tracePath, string bootText, bool quiet, HekiHostOptions? heki, string? eventsPath, string? serialPath,
-        bool stopOnUnimplemented)
+        bool stopOnUnimplemented, CpuModel cpuModel)
     {
         ulong memory = ValueParsers.ParseSize(memoryText);
         if (memory < (2UL << 20) || memory > (16UL << 30) || (memory & 0xFFF) != 0)
@@ -120,6 +123,7 @@ public static class RunCommand
         using var serialTarget = serialPath is null ? Console.OpenStandardOutput() : OpenOutput(serialPath, "serial");
         var serial = new BufferedStream(serialTarget, 1 << 14);
         using var vm = new VirtualMachine(memory, b => serial.WriteByte(b));
+        vm.UseCpuModel(cpuModel);   // before the host layer adds its CPUID leaves
         using var traceWriter = tracePath is null ? null : new JsonTraceWriter(OpenOutput(tracePath, "trace"), symbolMap.Value);
         vm.Trace = traceWriter;
         vm.StopOnUnimplemented = stopOnUnimplemented;

@@ -269,6 +269,7 @@ public sealed unsafe partial class Cpu
             case Handler.Rdtsc:
             case Handler.Rdtscp:
                 {
+                    if (d.H == Handler.Rdtscp && !_hasRdtscp) Raise(GuestFault.UD());
                     if (Cpl > 0 && (Cr4 & (1UL << 2)) != 0)
                     {
                         Raise(GuestFault.GP());
@@ -374,6 +375,12 @@ public sealed unsafe partial class Cpu
             case Handler.Sysret:
                 Sysret(d.Insn.Code == Iced.Intel.Code.Sysretq);
                 return true;
+            case Handler.Sysenter:
+                Sysenter();
+                return true;
+            case Handler.Sysexit:
+                Sysexit(d.Aux != 0);
+                return true;
             case Handler.Vmcall:
             case Handler.Vmmcall:
                 {
@@ -466,7 +473,7 @@ public sealed unsafe partial class Cpu
                 FlushTlb();
                 break;
             case 4:
-                if ((v & ~Cr4Supported) != 0) Raise(GuestFault.GP());
+                if ((v & ~_cr4Allowed) != 0) Raise(GuestFault.GP());
                 if (LongModeActive && (v & 0x20) == 0) Raise(GuestFault.GP());
                 if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 4, Cr4, v)) Raise(GuestFault.GP());
                 Cr4 = v;
@@ -507,6 +514,8 @@ public sealed unsafe partial class Cpu
             case MsrGsBase: return Segments[GS].Base;
             case MsrKernelGsBase: return KernelGsBase;
             case MsrTscAux: return TscAux;
+            case MsrSysenterCs or MsrSysenterEsp or MsrSysenterEip when _hasSep: return SysenterMsr(msr);
+            case MsrMiscEnable when _model.Vendor == CpuVendor.Intel: return MiscEnable;
             default:
                 Raise(GuestFault.GP());
                 return 0;
@@ -529,7 +538,7 @@ public sealed unsafe partial class Cpu
             case MsrEfer:
                 {
                     // SCE(0) LME(8) LMA(10, read-only) NXE(11)
-                    if ((v & ~0xD01UL) != 0) Raise(GuestFault.GP());
+                    if ((v & ~_eferAllowed) != 0) Raise(GuestFault.GP());
                     if ((Cr0 & 0x8000_0000) != 0 && ((v ^ Efer) & 0x100) != 0) Raise(GuestFault.GP());
                     Efer = (v & ~0x400UL) | (Efer & 0x400);
                     FlushTlb();
@@ -543,6 +552,8 @@ public sealed unsafe partial class Cpu
             case MsrGsBase: Segments[GS].Base = RequireCanonical(v); UpdateMode(); break;
             case MsrKernelGsBase: KernelGsBase = RequireCanonical(v); break;
             case MsrTscAux: TscAux = v & 0xFFFF_FFFF; break;
+            case MsrSysenterCs or MsrSysenterEsp or MsrSysenterEip when _hasSep: WriteSysenterMsr(msr, v); break;
+            case MsrMiscEnable when _model.Vendor == CpuVendor.Intel: WriteMiscEnable(v); break;
             default: Raise(GuestFault.GP()); break;
         }
     }

@@ -39,6 +39,8 @@ public sealed partial class Cpu
 
     private void ExecuteXsave(DecodedOp d)
     {
+        // a model without the XSAVEOPT/XSAVEC bit of leaf 0xD.1 has no such instruction
+        if ((d.H == Handler.Xsaveopt && !_hasXsaveopt) || (d.H == Handler.Xsavec && !_hasXsavec)) Raise(GuestFault.UD());
         if ((Cr4 & (1UL << 18)) == 0) Raise(GuestFault.UD());
         if ((Cr0 & 8) != 0) Raise(new GuestFault(GuestFault.DeviceNotAvailable, false, 0, 0));
         ulong la = Ea(d);

@@ -215,6 +215,8 @@ public sealed unsafe partial class Cpu
         Pat = PowerOnPat;
         ApicBase = PowerOnApicBase;
         TscAux = 0;
+        SysenterCs = SysenterEsp = SysenterEip = 0;
+        MiscEnable = MiscEnablePowerOn;
         PendingException = null;
         InterruptShadow = false;
         _shadowNext = false;

@@ -581,6 +581,9 @@ internal static class OpBuilder
             case Mnemonic.Syscall: return Handler.Syscall;
             case Mnemonic.Sysretq:
             case Mnemonic.Sysret: return Handler.Sysret;
+            case Mnemonic.Sysenter: return Handler.Sysenter;
+            case Mnemonic.Sysexitq: d.Aux = 1; return Handler.Sysexit;
+            case Mnemonic.Sysexit: return Handler.Sysexit;
             case Mnemonic.Vmcall: return Handler.Vmcall;
             case Mnemonic.Vmmcall: return Handler.Vmmcall;
             case Mnemonic.Wbinvd:

@@ -5,10 +5,10 @@ using static Iced.Intel.AssemblerRegisters;
 namespace HekiGuest.HostSim.Cpu.Tests;
 
 /// <summary>
-/// CPUID must not advertise what the core does not implement: every feature bit the core's CPUID
-/// sets must have an entry here, and its instructions must run at CPL 0 without #UD (or any other
-/// fault) up to the HLT. A new bit without an entry, or an entry whose instruction is missing,
-/// fails.
+/// CPUID must not advertise what the core does not implement: every feature bit any CPU model's
+/// CPUID sets must have an entry here, and under every model that advertises it, its
+/// instructions must run without #UD (or any other fault) up to the HLT. A new bit without an
+/// entry, or an entry whose instruction is missing, fails.
 /// </summary>
 public sealed class CpuidFeatureTests
 {
@@ -30,6 +30,39 @@ public sealed class CpuidFeatureTests
         a.xsetbv();
     }
 
+    /// <summary>SYSENTER_CS/ESP/EIP written and read back, SYSEXIT to CPL 3, SYSENTER back to CPL 0
+    /// (64-bit forms in 64-bit mode; AMD models run it in 32-bit protected mode, see below).</summary>
+    private static void SysenterRoundTrip(Assembler a)
+    {
+        void Wrmsr(uint msr)
+        {
+            a.xor(edx, edx);
+            a.mov(ecx, msr);
+            a.wrmsr();
+            a.rdmsr();
+        }
+        var kernel = a.CreateLabel();
+        var setup = a.CreateLabel();
+        var user = a.CreateLabel();
+        var exit = a.CreateLabel();
+        // CALL pushes the address after it: the targets are found without RIP-relative addressing (32-bit code has none)
+        a.call(setup);
+        a.Label(ref kernel);
+        a.hlt();                                        // back at CPL 0 after SYSENTER
+        a.Label(ref setup);
+        if (a.Bitness == 64) a.pop(rsi); else a.pop(esi);   // SYSENTER_EIP = kernel
+        a.mov(eax, 0x08); Wrmsr(0x174);
+        a.mov(eax, (uint)GuestBox.StackTop - 0x100); Wrmsr(0x175);
+        a.mov(eax, esi); Wrmsr(0x176);
+        a.call(exit);
+        a.Label(ref user);
+        a.sysenter();                                   // CPL 3 -> CPL 0
+        a.Label(ref exit);
+        if (a.Bitness == 64) a.pop(rdx); else a.pop(edx);   // SYSEXIT to user
+        a.mov(ecx, (uint)GuestBox.StackTop - 0x200);
+        if (a.Bitness == 64) a.sysexitq(); else a.sysexit();
+    }
+
     /// <summary>(leaf, subleaf, register, bit) -> what it names and code that uses it.</summary>
     private static readonly Dictionary<(uint Leaf, uint Sub, char Reg, int Bit), (string Name, Action<Assembler> Use)> Features = new()
     {
@@ -38,6 +71,7 @@ public sealed class CpuidFeatureTests
         [(1, 0, 'd', 5)] = ("MSR", a => { a.mov(ecx, 0x10); a.rdmsr(); a.wrmsr(); }),
         [(1, 0, 'd', 6)] = ("PAE", a => SetCr4(a, 5)),
         [(1, 0, 'd', 8)] = ("CX8", a => { a.mov(edi, (uint)Data); a.cmpxchg8b(__qword_ptr[rdi]); }),
+        [(1, 0, 'd', 11)] = ("SEP", SysenterRoundTrip),
         [(1, 0, 'd', 13)] = ("PGE", a => SetCr4(a, 7)),
         [(1, 0, 'd', 15)] = ("CMOV", a => { a.xor(eax, eax); a.cmove(ebx, eax); }),
         [(1, 0, 'd', 16)] = ("PAT", a => { a.mov(ecx, 0x277); a.rdmsr(); a.wrmsr(); }),
@@ -104,31 +138,40 @@ public sealed class CpuidFeatureTests
         (1, 0, ['c', 'd']), (7, 0, ['b', 'c', 'd']), (0xD, 1, ['a']), (0x8000_0001, 0, ['c', 'd']),
     ];
 
-    public static TheoryData<string> AdvertisedFeatures()
+    /// <summary>Every (model, feature) pair the model advertises.</summary>
+    public static TheoryData<string, string> AdvertisedFeatures()
     {
-        var data = new TheoryData<string>();
-        foreach (var (key, value) in Features)
+        var data = new TheoryData<string, string>();
+        foreach (var model in CpuModels.All)
         {
-            if (Advertised(key)) data.Add(value.Name);
+            foreach (var (key, value) in Features)
+            {
+                if (Advertised(model, key)) data.Add(model.Name, value.Name);
+            }
         }
         return data;
     }
 
-    private static bool Advertised((uint Leaf, uint Sub, char Reg, int Bit) f)
+    private static bool Advertised(CpuModel model, (uint Leaf, uint Sub, char Reg, int Bit) f)
     {
         using var box = new GuestBox();
         box.Cpu.Cr4 |= 1UL << 18;                           // so that OSXSAVE reads back
-        var r = new DefaultCpuid().Query(box.Cpu, f.Leaf, f.Sub);
+        var r = new ModelCpuid(model).Query(box.Cpu, f.Leaf, f.Sub);
         uint reg = f.Reg switch { 'a' => r.Eax, 'b' => r.Ebx, 'c' => r.Ecx, _ => r.Edx };
         return (reg & (1u << f.Bit)) != 0;
     }
 
-    [Fact]
-    public void Every_advertised_feature_bit_has_an_instruction_check_here()
+    /// <summary>The AMD aliases of leaf-1 EDX bits in 0x80000001 EDX (checked against leaf 1 in CpuModelTests).</summary>
+    private const uint AmdAliases = 0x0183_F3FF;
+
+    [Theory]
+    [MemberData(nameof(ModelNames))]
+    public void Every_advertised_feature_bit_has_an_instruction_check_here(string modelName)
     {
+        var model = CpuModels.Find(modelName)!;
         using var box = new GuestBox();
         box.Cpu.Cr4 |= 1UL << 18;
-        var cpuid = new DefaultCpuid();
+        var cpuid = new ModelCpuid(model);
         var missing = new List<string>();
         foreach (var (leaf, sub, regs) in FeatureLeaves)
         {
@@ -136,6 +179,7 @@ public sealed class CpuidFeatureTests
             foreach (char reg in regs)
             {
                 uint v = reg switch { 'a' => r.Eax, 'b' => r.Ebx, 'c' => r.Ecx, _ => r.Edx };
+                if (leaf == 0x8000_0001 && reg == 'd' && model.Vendor == CpuVendor.Amd) v &= ~AmdAliases;
                 for (int bit = 0; bit < 32; bit++)
                 {
                     if ((v & (1u << bit)) != 0 && !Features.ContainsKey((leaf, sub, reg, bit)))
@@ -146,19 +190,25 @@ public sealed class CpuidFeatureTests
             }
         }
         Assert.True(missing.Count == 0, "advertised without a check: " + string.Join(", ", missing));
-        Assert.True(AdvertisedFeatures().Count >= 25, "the scan found too few features");
+        Assert.True(AdvertisedFeatures().Count(row => (string)row[0] == modelName) >= 18, "the scan found too few features");
     }
+
+    public static TheoryData<string> ModelNames() => [.. CpuModels.All.Select(m => m.Name)];
 
     [Theory]
     [MemberData(nameof(AdvertisedFeatures))]
-    public void Advertised_feature_runs_without_ud(string feature)
+    public void Advertised_feature_runs_without_ud(string modelName, string feature)
     {
+        var model = CpuModels.Find(modelName)!;
         var use = Features.Values.Single(f => f.Name == feature).Use;
-        using var box = new GuestBox();
-        box.Cpu.Efer |= 1UL << 11;                          // NXE, as a kernel has it
+        // AMD has SYSENTER/SYSEXIT outside long mode only
+        bool legacy = feature == "SEP" && model.Vendor == CpuVendor.Amd;
+        using var box = new GuestBox(longMode: !legacy);
+        box.Cpu.Model = model;
+        box.Cpu.Efer |= legacy ? 0 : 1UL << 11;             // NXE, as a kernel has it
         box.Load(a => { use(a); a.hlt(); });
         var stop = box.Run(10_000);
-        Assert.True(stop == StopReason.Halted, $"{feature}: {stop} {box.Describe()}");
+        Assert.True(stop == StopReason.Halted, $"{modelName} {feature}: {stop} {box.Describe()}");
         Assert.Equal(0, box.Cpu.DiagnosticsRaised);
     }
 
@@ -170,10 +220,9 @@ public sealed class CpuidFeatureTests
         var l1 = cpuid.Query(box.Cpu, 1, 0);
         Assert.Equal(0u, l1.Edx & (1u << 0));                      // FPU: no x87 arithmetic
         Assert.Equal(0u, l1.Edx & (1u << 9));                      // APIC: none modelled
-        Assert.Equal(0u, l1.Edx & (1u << 11));                     // SEP: no SYSENTER
         Assert.Equal(0u, l1.Edx & (1u << 23));                     // MMX
         Assert.Equal(0u, l1.Ecx & ((1u << 0) | (1u << 9) | (1u << 19) | (1u << 20) | (1u << 28)));   // SSE3 SSSE3 SSE4.1 SSE4.2 AVX
-        foreach (var bytes in new byte[][] { [0xD9, 0xE8], [0x0F, 0x34], [0x0F, 0xFC, 0xC1] })     // fld1, sysenter, paddb mm0, mm1
+        foreach (var bytes in new byte[][] { [0xD9, 0xE8], [0x0F, 0xFC, 0xC1] })     // fld1, paddb mm0, mm1
         {
             using var b = new GuestBox();
             b.LoadBytes(bytes);

@@ -161,7 +161,7 @@ public sealed class SystemInstructionTests
         using var box = new GuestBox();
         box.Load(a => { a.xor(eax, eax); a.cpuid(); a.mov(r8d, ebx); a.mov(eax, 1); a.cpuid(); a.mov(r9d, edx); a.mov(r10d, ecx); a.mov(eax, 0x80000001); a.cpuid(); a.mov(r11d, edx); a.hlt(); });
         box.Run();
-        Assert.Equal(BitConverter.ToUInt32("Heki"u8), (uint)box.Cpu.Gpr[8]);
+        Assert.Equal(BitConverter.ToUInt32("Genu"u8), (uint)box.Cpu.Gpr[8]);   // the default model: GenuineIntel
         Assert.NotEqual(0UL, box.Cpu.Gpr[9] & (1UL << 26));  // SSE2
         Assert.NotEqual(0UL, box.Cpu.Gpr[10] & (1UL << 13)); // CX16
         Assert.NotEqual(0UL, box.Cpu.Gpr[11] & (1UL << 29)); // LM

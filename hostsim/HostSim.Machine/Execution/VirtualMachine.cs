@@ -36,6 +36,15 @@ public sealed class VirtualMachine : IDisposable
 
     public PhysicalMemory Memory { get; }
     public Processor Cpu { get; }
+
+    /// <summary>Chooses the CPU model (QEMU's -cpu). Call it before a host layer wraps CPUID with
+    /// its hypervisor leaves; the page walk takes MAXPHYADDR and page sizes from the new CPUID.</summary>
+    public void UseCpuModel(CpuModel model)
+    {
+        Cpu.Model = model;
+        Paging.Attach(Cpu);
+    }
+
     public PagingTranslator Paging { get; }
     public PortBus Ports { get; }
     public Uart16550 Serial { get; }
