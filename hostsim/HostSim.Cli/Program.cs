@@ -25,3 +25,8 @@ catch (UsageError e)
     Console.Error.WriteLine($"hostsim: error: {e.Message}");
     return 2;
 }
+catch (HekiGuest.HostSim.Control.Policy.PolicyError e)
+{
+    Console.Error.WriteLine($"hostsim: error: {e.Message}");
+    return HekiGuest.HostSim.Control.Policy.PolicyError.ExitCode;
+}

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using HekiGuest.Elf;
 using HekiGuest.HostSim.Cpu;
+using HekiGuest.HostSim.Control;
+using HekiGuest.HostSim.Control.Policy;
 using HekiGuest.HostSim.Heki;
 using HekiGuest.HostSim.Machine.Execution;
 using HekiGuest.HostSim.Machine.Loading;
@@ -36,10 +38,10 @@ public static class RunCommand
                 + "or none (no hypervisor interface, like plain QEMU).",
             DefaultValueFactory = _ => "heki",
         };
-        var onDenial = new Option<string>("--on-denial")
+        var onDenial = new Option<string?>("--on-denial")
         {
-            Description = "What a denied CR write, MSR write, memory access or hypercall does: inject (the fault goes to the guest) or stop (the VM stops with a report, exit code 73).",
-            DefaultValueFactory = _ => "inject",
+            Description = "What a denied CR write, MSR write, memory access or hypercall does: inject (the fault goes to the guest), stop (the VM stops with a report, exit code 73) "
+                + "or ask (the vCPU waits for the QMP client's verdict; inject without one). Default inject; per-kind actions in the --policy file.",
         };
         var serialFile = new Option<string?>("--serial") { Description = "Write the guest's serial output (COM1) to FILE instead of stdout." };
         var events = new Option<string?>("--events") { Description = "Write HekiGuest configure and denial events (--profile vsm: set-up events) to FILE as JSON lines." };
@@ -55,54 +57,63 @@ public static class RunCommand
         };
 
         var cpu = CpuOption.Create();
+        var qmp = new Option<string?>("--qmp")
+        {
+            Description = "QMP control socket, as QEMU spells it: unix:PATH,server[,wait=off]. With wait=on (the default) the VM starts when a client connects. Commands in docs/vmm.md.",
+        };
+        var paused = new Option<bool>("--paused", "-S") { Description = "With --qmp: boot, then wait for the client's cont before the first guest instruction (QEMU's -S)." };
+        var policyFile = new Option<string?>("--policy")
+        {
+            Description = "Host policy file (JSON, docs/vmm.md): pins, CR/MSR filters, denial actions, reboot policy, limits. Options given on the command line win. Exit code 78 for a bad file.",
+        };
 
         var command = new Command("run", "Boot a kernel on the simulated PC. Exit code: the guest's debug-exit code ((value << 1) | 1), "
             + "2 for bad input, 70 triple fault, 71 unimplemented instruction (--stop-on-unimplemented), 72 halted forever, 73 stopped on a denial, 124 timeout or instruction limit.")
         {
             kernel, modules, cmdline, memory, timeout, maxInstructions, trace, boot, quiet, profile, onDenial, events, pin, serialFile,
-            stopOnUnimplemented, cpu,
+            stopOnUnimplemented, cpu, qmp, paused, policyFile,
         };
-        command.SetAction(parse => Run(
-            parse.GetValue(kernel)!, parse.GetValue(modules) ?? [], parse.GetValue(cmdline) ?? "", parse.GetValue(memory) ?? "128M",
-            parse.GetValue(timeout), parse.GetValue(maxInstructions), parse.GetValue(trace), parse.GetValue(boot) ?? "auto",
-            parse.GetValue(quiet),
-            HekiSettings(parse.GetValue(profile) ?? "heki", parse.GetValue(onDenial) ?? "inject", parse.GetValue(pin) ?? []),
-            parse.GetValue(events), parse.GetValue(serialFile), parse.GetValue(stopOnUnimplemented), CpuOption.Parse(parse.GetValue(cpu))));
+        command.SetAction(parse =>
+        {
+            var file = parse.GetValue(policyFile) is { } path ? HostPolicyFile.Load(path) : new HostPolicy();
+            var settings = ControlSettings.Merge(file, new ControlSettings.CommandLine(
+                parse.GetResult(profile) is { Implicit: false } ? parse.GetValue(profile) : null,
+                parse.GetValue(onDenial), parse.GetValue(pin) ?? [], parse.GetValue(timeout), parse.GetValue(maxInstructions), parse.GetValue(qmp),
+                parse.GetValue(paused)));
+            return Run(
+                parse.GetValue(kernel)!, parse.GetValue(modules) ?? [], parse.GetValue(cmdline) ?? "", parse.GetValue(memory) ?? "128M",
+                parse.GetValue(trace), parse.GetValue(boot) ?? "auto", parse.GetValue(quiet), settings,
+                HekiSettings(settings), parse.GetValue(events), parse.GetValue(serialFile), parse.GetValue(stopOnUnimplemented),
+                CpuOption.Parse(parse.GetValue(cpu)));
+        });
         return command;
     }
 
     /// <summary>The host layer settings: null for --profile vsm (a <see cref="VsmHost"/>, which has
     /// no pins and no denials yet), else the HekiGuest host's options.</summary>
-    private static HekiHostOptions? HekiSettings(string profileText, string onDenialText, string[] pins)
+    private static HekiHostOptions? HekiSettings(ControlSettings settings)
     {
+        string profileText = settings.Profile;
+        bool pins = (settings.PinCr0 | settings.PinCr4) != 0;
         if (profileText.Trim().Equals(VsmProfileName, StringComparison.OrdinalIgnoreCase))
         {
-            if (pins.Length != 0) throw new UsageError("--pin needs the HekiGuest interface (--profile vsm has no host pins)");
+            if (pins) throw new UsageError("--pin needs the HekiGuest interface (--profile vsm has no host pins)");
             return null;
         }
         if (!HekiHostProfiles.TryParse(profileText, out var profile))
             throw new UsageError($"--profile {profileText}: expected one of {string.Join(", ", HekiHostProfiles.Names)}, {VsmProfileName}");
-        DenialPolicy policy = onDenialText.Trim().ToLowerInvariant() switch
-        {
-            "inject" => DenialPolicy.Inject,
-            "stop" => DenialPolicy.Stop,
-            _ => throw new UsageError($"--on-denial {onDenialText}: expected inject or stop"),
-        };
-        var (cr0, cr4) = PinOption.Parse(pins);
-        if ((cr0 | cr4) != 0 && profile == HekiHostProfile.None)
-            throw new UsageError("--pin needs a host interface (--profile none has none)");
-        return new HekiHostOptions { Profile = profile, OnDenial = policy, PrePinCr0 = cr0, PrePinCr4 = cr4 };
+        if (pins && profile == HekiHostProfile.None)
+            throw new UsageError("--pin needs a host interface (--profile none has none; a CR filter in the --policy file works under every profile)");
+        return new HekiHostOptions { Profile = profile, PrePinCr0 = settings.PinCr0, PrePinCr4 = settings.PinCr4 };
     }
 
-    private static int Run(string kernelPath, string[] moduleArgs, string cmdline, string memoryText, string? timeoutText,
-        long? maxInstructions, string? tracePath, string bootText, bool quiet, HekiHostOptions? heki, string? eventsPath, string? serialPath,
+    private static int Run(string kernelPath, string[] moduleArgs, string cmdline, string memoryText,
+        string? tracePath, string bootText, bool quiet, ControlSettings settings, HekiHostOptions? heki, string? eventsPath, string? serialPath,
         bool stopOnUnimplemented, CpuModel cpuModel)
     {
         ulong memory = ValueParsers.ParseSize(memoryText);
         if (memory < (2UL << 20) || memory > (16UL << 30) || (memory & 0xFFF) != 0)
             throw new UsageError($"--memory {memoryText}: must be a multiple of 4 KiB between 2M and 16G");
-        TimeSpan? timeout = timeoutText is null ? null : ValueParsers.ParseDuration(timeoutText);
-        if (maxInstructions is <= 0) throw new UsageError("--max-instructions must be positive");
         BootProtocol protocol = bootText.ToLowerInvariant() switch
         {
             "auto" => BootProtocol.Auto,
@@ -134,15 +145,7 @@ public static class RunCommand
             if (++unimplementedNotes <= 10)
                 Console.Error.WriteLine($"hostsim: note: #UD for an instruction the simulator does not implement at 0x{d.Rip:x}: {d.Mnemonic} [{Convert.ToHexString(d.Bytes)}]");
         };
-        using var eventWriter = eventsPath is null ? null : new JsonEventWriter(OpenOutput(eventsPath, "events"));
-        if (heki is null)
-        {
-            _ = new VsmHost(vm, eventWriter);
-        }
-        else
-        {
-            _ = new HekiHost(vm, heki with { Events = eventWriter });
-        }
+        using var control = new HostControlSetup(vm, settings, heki, eventsPath is null ? null : OpenOutput(eventsPath, "events"));
         vm.Ports.UnmodelledAccess += (port, write) =>
             Console.Error.WriteLine($"hostsim: note: unmodelled I/O port 0x{port:x} ({(write ? "write" : "read")}; reads return all ones)");
         try
@@ -153,7 +156,7 @@ public static class RunCommand
         {
             throw new UsageError(e.Message);
         }
-        var outcome = vm.Run(new RunLimits(timeout, maxInstructions));
+        var outcome = control.Run(new RunLimits(settings.Timeout, settings.MaxInstructions));
         serial.Flush();
         if (outcome.IsCrash)
         {

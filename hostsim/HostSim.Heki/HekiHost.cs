@@ -69,10 +69,12 @@ public sealed class HekiHost
     {
         DenialCount++;
         _options.Events?.Denial(e);
-        if (OnDenial == DenialPolicy.Stop && StoppedBy is null)
+        var action = _options.Arbiter is { } arbiter ? arbiter.Decide(e) : OnDenial;
+        if (action == DenialPolicy.Stop && StoppedBy is null)
         {
             StoppedBy = e;
-            _vm.RequestHostStop(MachineStopKind.Denied, MachineOutcome.ExitDenied, e.Describe() + " (--on-denial stop)");
+            _vm.RequestHostStop(MachineStopKind.Denied, MachineOutcome.ExitDenied, e.Describe()
+                + (_options.Arbiter is null ? " (--on-denial stop)" : " (denial action: stop)"));
         }
     }
 
@@ -112,6 +114,21 @@ public sealed class HekiHost
         PinnedHigh = Pins.PinnedHigh(cr),
         PinnedLow = Pins.PinnedLow(cr),
     };
+
+    /// <summary>
+    /// Host userspace replaces CR<paramref name="cr"/>'s pinned masks at run time (a control
+    /// socket): any bits, no guest rules, a configure event with source <c>host</c>. Call on the
+    /// VM thread between instructions. Returns why it is refused, or null when applied.
+    /// </summary>
+    public string? HostPin(int cr, ulong high, ulong low)
+    {
+        if (!CrPinState.IsPinnable(cr)) return $"CR{cr} cannot be pinned (only CR0 and CR4)";
+        if ((high & low) != 0) return $"bits 0x{high & low:x} cannot be pinned both high and low";
+        Pins.HostSet(cr, high: true, high);
+        Pins.HostSet(cr, high: false, low);
+        Configured(PinEvent(ConfigureSource.Host, cr, _vm.Cpu.Rip));
+        return null;
+    }
 
     /// <summary>VM reset: every guest pin and every memory permission goes; host pre-pins are
     /// the VMM's own configuration and are put back.</summary>

@@ -15,4 +15,7 @@ public sealed record HekiHostOptions
     public ulong PrePinCr0 { get; init; }
 
     public ulong PrePinCr4 { get; init; }
+
+    /// <summary>Decides each denial's action instead of <see cref="OnDenial"/> when set.</summary>
+    public IDenialArbiter? Arbiter { get; init; }
 }

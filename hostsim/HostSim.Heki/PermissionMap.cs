@@ -145,6 +145,49 @@ public sealed class PermissionMap
         return true;
     }
 
+    /// <summary>
+    /// Host userspace sets the permissions of <paramref name="pages"/> pages from
+    /// <paramref name="gpa"/> directly (no one-way rule: the VMM may relax what the guest locked),
+    /// or forgets them when <paramref name="permissions"/> is null (every right back). Returns why
+    /// the request is invalid, or null when applied. The caller flushes the TLB.
+    /// </summary>
+    public string? HostSet(ulong gpa, ulong pages, ulong? permissions)
+    {
+        if ((gpa & (HekiLimits.Granule - 1)) != 0) return $"gpa 0x{gpa:x} is not 4 KiB aligned";
+        if (pages == 0 || pages > (MemorySize >> PageShift) || gpa >= MemorySize || (MemorySize - gpa) >> PageShift < pages)
+            return $"{pages} pages from gpa 0x{gpa:x} are not all inside guest memory (0x{MemorySize:x} bytes)";
+        if (permissions is { } p && (p & ~HekiPermission.All) != 0) return $"permissions 0x{p:x} has bits outside 0x{HekiPermission.All:x}";
+        ulong first = gpa >> PageShift;
+        byte wanted = permissions is { } q ? (byte)(Named | q) : (byte)0;
+        bool immutable = (wanted & HekiPermission.Immutable) != 0;
+        for (ulong page = first; page < first + pages; page++)
+        {
+            if (_pages[page] == 0 && wanted != 0) ProtectedPages++;
+            else if (_pages[page] != 0 && wanted == 0) ProtectedPages--;
+            _pages[page] = wanted;
+            _immutable.Set(page, immutable);
+            for (int k = 0; k < Rights.Length; k++)
+            {
+                _immutableWithout[k].Set(page, immutable && (wanted & Rights[k]) == 0);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The named pages as runs of consecutive pages with equal permissions, in address order.</summary>
+    public IEnumerable<ProtectedRange> NamedRuns()
+    {
+        ulong n = (ulong)_pages.Length;
+        for (ulong page = 0; page < n;)
+        {
+            byte p = _pages[page];
+            if (p == 0) { page++; continue; }
+            ulong start = page;
+            while (page < n && _pages[page] == p) page++;
+            yield return new ProtectedRange(start << PageShift, page - start, (ulong)(p & ~Named));
+        }
+    }
+
     /// <summary>VM reset: every page gets all rights back.</summary>
     public void Clear()
     {

@@ -8,7 +8,8 @@ public sealed record MachineOutcome(MachineStopKind Kind, int ExitCode, string S
     public const int ExitHaltedForever = 72;
     public const int ExitDenied = 73;
     public const int ExitTimeout = 124;
+    public const int ExitHostQuit = 0;
 
-    public bool IsCrash => Kind != MachineStopKind.GuestExit;
+    public bool IsCrash => Kind is not (MachineStopKind.GuestExit or MachineStopKind.HostQuit);
     public double Mips => Elapsed.TotalSeconds > 0 ? Instructions / Elapsed.TotalSeconds / 1e6 : 0;
 }

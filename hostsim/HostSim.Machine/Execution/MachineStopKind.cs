@@ -19,4 +19,6 @@ public enum MachineStopKind
     /// <summary>Host userspace stopped the VM because the guest attempted something its own
     /// policy forbids (a HekiGuest denial with --on-denial stop). Exit code 73.</summary>
     Denied,
+    /// <summary>Host userspace ended the VM on request (QMP <c>quit</c>). Exit code 0.</summary>
+    HostQuit,
 }

@@ -67,6 +67,15 @@ public sealed class VirtualMachine : IDisposable
     /// HekiGuest ABI) drop per-VM state such as CR pins and memory permissions here.</summary>
     public event Action? Resetting;
 
+    /// <summary>
+    /// Called on the VM thread between instruction slices of <see cref="Run"/> (at most
+    /// 2^20 instructions apart, sooner after <see cref="Interrupt"/>): where host userspace (a
+    /// control socket) applies its commands without racing the CPU. It may block (the VM is
+    /// paused), call <see cref="Reset"/> or <see cref="RequestHostStop"/>; time spent in it does
+    /// not count against the run's wall-clock limit.
+    /// </summary>
+    public Action? SliceBoundary { get; set; }
+
     /// <summary>Resets performed so far.</summary>
     public int Resets { get; private set; }
 
@@ -74,6 +83,7 @@ public sealed class VirtualMachine : IDisposable
     private (MachineStopKind Kind, int ExitCode, string Summary)? _hostStop;
     private Action? _hostExit;
     private GuestFault? _injection;
+    private long _runDeadline = long.MaxValue;
 
     /// <summary>Loads a kernel and puts the CPU at its 32-bit entry as the boot protocol says.</summary>
     public LoadedKernel Boot(byte[] image, string commandLine, IReadOnlyList<ModuleSpec> modules, BootProtocol protocol = BootProtocol.Auto)
@@ -148,6 +158,12 @@ public sealed class VirtualMachine : IDisposable
         Cpu.RequestStop();
     }
 
+    /// <summary>
+    /// Any thread: ends the current instruction slice early (at the CPU's next deadline check, a
+    /// few blocks away) so <see cref="SliceBoundary"/> runs soon. The guest is not disturbed.
+    /// </summary>
+    public void Interrupt() => Volatile.Write(ref Cpu.Deadline, 0);
+
     /// <summary>Reads guest linear memory for the host (reports, traces): no accessed bits set, no
     /// host permission check, no TLB fill. Returns how many bytes could be read (a prefix).</summary>
     public int PeekLinear(ulong linear, Span<byte> destination)
@@ -174,13 +190,15 @@ public sealed class VirtualMachine : IDisposable
     {
         // the wall-clock limit also holds inside a CPU run (checked between blocks); it applies to
         // this run only
-        Cpu.Deadline = limits.Timeout is { } t ? Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        _runDeadline = limits.Timeout is { } t ? Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        Cpu.Deadline = _runDeadline;
         try
         {
             return RunUntilStop(limits);
         }
         finally
         {
+            _runDeadline = long.MaxValue;
             Cpu.Deadline = long.MaxValue;
         }
     }
@@ -193,6 +211,23 @@ public sealed class VirtualMachine : IDisposable
         long deliveries = 0;
         while (true)
         {
+            // restore the deadline before the host looks at its commands: an Interrupt() after
+            // this point ends the next slice early instead of being lost
+            Cpu.Deadline = _runDeadline;
+            if (SliceBoundary is { } boundary)
+            {
+                clock.Stop();
+                long before = Stopwatch.GetTimestamp();
+                boundary();
+                if (_runDeadline != long.MaxValue)
+                {
+                    // paused time moves the deadline; an Interrupt() meanwhile (deadline 0) stays
+                    long old = _runDeadline;
+                    _runDeadline += Stopwatch.GetTimestamp() - before;
+                    Interlocked.CompareExchange(ref Cpu.Deadline, _runDeadline, old);
+                }
+                clock.Start();
+            }
             // a host stop takes effect before the next guest instruction, whatever raised it
             // (an instruction, a hook, or the delivery of an exception below)
             if (_hostStop is { } stopNow)

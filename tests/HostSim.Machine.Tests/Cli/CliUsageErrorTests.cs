@@ -23,7 +23,7 @@ public sealed class CliUsageErrorTests(CliFiles files) : IClassFixture<CliFiles>
     [InlineData("abc", "run", "{hi}", "--max-instructions", "abc")]
     [InlineData("--boot bogus: expected auto, multiboot2, pvh or multiboot1", "run", "{hi}", "--boot", "bogus")]
     [InlineData("--profile bogus: expected one of", "run", "{hi}", "--profile", "bogus")]
-    [InlineData("--on-denial bogus: expected inject or stop", "run", "{hi}", "--on-denial", "bogus")]
+    [InlineData("--on-denial bogus: expected inject, stop or ask", "run", "{hi}", "--on-denial", "bogus")]
     [InlineData("--pin cr3=1: expected cr0=MASK or cr4=MASK", "run", "{hi}", "--pin", "cr3=1")]
     [InlineData("--pin cr0: expected cr0=MASK or cr4=MASK", "run", "{hi}", "--pin", "cr0")]
     [InlineData("--pin cr4=0x20: bits 0x20 cannot be pinned", "run", "{hi}", "--pin", "cr4=0x20")]
