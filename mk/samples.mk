@@ -22,3 +22,8 @@ run-sample-c: $(HOSTSIM_DLL)
 
 run-sample-c-qemu: | deps-qemu
 	@$(call SAMPLE_MAKE,c-minimal) run-qemu
+
+.PHONY: clean-samples
+clean-samples:
+	rm -rf $(foreach s,$(SAMPLES),$(ROOT)/samples/$(s)/build)
+clean: clean-samples
