@@ -76,6 +76,11 @@ $(1)_MAIN_OBJ     := $$(if $$($(1)_PROJECT),$$($(1)_OUT)/guest_cs.o,$$(patsubst 
 $(1)_LINK         = $$(HEKI_LD) -T $$($(1)_OUT)/guest.ld --defsym=heki_guest_entry=$$($(1)_ENTRY) \
                       $$($(1)_ASM_OBJ) $$($(1)_MAIN_OBJ)
 $(1)_SEALCHECK    ?= $$(HEKI_SEALCHECK)
+# The image settings, rewritten only when they change: objects and the link depend on it, so a
+# changed stack size, heap size, load address or entry rebuilds what it affects.
+$(1)_CONFIG       := $$($(1)_OUT)/image.config
+$(1)_CONFIG_TEXT  := stack=$$($(1)_STACK_SIZE) heap=$$($(1)_HEAP_SIZE) load=$$($(1)_LOAD_ADDRESS) entry=$$($(1)_ENTRY)
+$$(shell mkdir -p $$($(1)_OUT) && { [ "$$$$(cat $$($(1)_CONFIG) 2>/dev/null)" = "$$($(1)_CONFIG_TEXT)" ] || echo "$$($(1)_CONFIG_TEXT)" > $$($(1)_CONFIG); })
 
 .PHONY: $(1)
 $(1): $$($(1)_ELF)
@@ -98,21 +103,21 @@ $$($(1)_OUT)/guest_cs.o: $$($(1)_OUT)/il.stamp
 	  --systemmodule:HekiGuest.Corelib --generateunmanagedentrypoints:HekiGuest.Corelib \
 	  --generateunmanagedentrypoints:HekiGuest.Platform --map:$$($(1)_OUT)/guest_cs.map.xml
 
-$$($(1)_OUT)/platform/%.o: $$(HEKI_PLATFORM)/asm/%.s
+$$($(1)_OUT)/platform/%.o: $$(HEKI_PLATFORM)/asm/%.s $$($(1)_CONFIG)
 	@mkdir -p $$(dir $$@)
 	as --64 --defsym HEKI_STACK_SIZE=$$($(1)_STACK_SIZE) --defsym HEKI_HEAP_SIZE=$$($(1)_HEAP_SIZE) -o $$@ $$<
 
 $$(foreach s,$$($(1)_ASM),$$(eval $$(call heki-guest-asm,$(1),$$(s))))
 $$(foreach s,$$($(1)_C_SOURCES),$$(eval $$(call heki-guest-c,$(1),$$(s))))
 
-$$($(1)_OUT)/guest.ld: $$(HEKI_PLATFORM)/guest.ld.in
+$$($(1)_OUT)/guest.ld: $$(HEKI_PLATFORM)/guest.ld.in $$($(1)_CONFIG)
 	@mkdir -p $$(dir $$@)
 	sed 's|@LOAD_ADDRESS@|$$($(1)_LOAD_ADDRESS)|g' $$< > $$@
 
 # Two link passes: the first yields the code addresses, which become the embedded symbol table
 # (placed after all code, so the second pass moves no function). Then sealcheck: an image with a
 # sealed-class instruction outside .heki.sealed is not produced.
-$$($(1)_ELF): $$($(1)_MAIN_OBJ) $$($(1)_ASM_OBJ) $$($(1)_OUT)/guest.ld $$(HEKI_PLATFORM)/gen-symtab.sh $$(HEKI_SEALCHECK_STAMP)
+$$($(1)_ELF): $$($(1)_MAIN_OBJ) $$($(1)_ASM_OBJ) $$($(1)_OUT)/guest.ld $$($(1)_CONFIG) $$(HEKI_PLATFORM)/gen-symtab.sh $$(HEKI_SEALCHECK_STAMP)
 	$$(call heki-guest-link,$(1),$$@,$$($(1)_EXTRA_OBJS),$$($(1)_OUT)/link)
 	strip -o $$($(1)_STRIPPED) $$@
 endef

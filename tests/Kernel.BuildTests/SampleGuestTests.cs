@@ -17,11 +17,11 @@ public sealed class SampleGuestTests
 
     [Fact]
     public void CSharpSampleBuildsOutOfTreeAndBootsOnHostsimAndQemu() =>
-        BuildAndBoot("csharp-minimal", "CSharpMinimal.elf");
+        BuildAndBoot("csharp-minimal", "CSharpMinimal.elf", stackBytes: 65536, heapBytes: 4194304);
 
     [Fact]
     public void CSampleBuildsOutOfTreeAndBootsOnHostsimAndQemu() =>
-        BuildAndBoot("c-minimal", "guest.elf");
+        BuildAndBoot("c-minimal", "guest.elf", stackBytes: 32768, heapBytes: 65536);
 
     [Fact]
     public void AnOutOfTreeGuestWithAPrivilegedWriteOutsideTheSealedSectionDoesNotBuild()
@@ -36,7 +36,9 @@ public sealed class SampleGuestTests
         Assert.False(File.Exists(Path.Combine(work.SampleDirectory, "build", "guest.elf")), "a rejected guest image must not be produced");
     }
 
-    private void BuildAndBoot(string sample, string elfName)
+    /// <param name="stackBytes">the boot stack the sample's Makefile asks for (P_STACK_SIZE, or the default)</param>
+    /// <param name="heapBytes">its early heap (P_HEAP_SIZE, or the default)</param>
+    private void BuildAndBoot(string sample, string elfName, long stackBytes, long heapBytes)
     {
         string hostsim = Require(Path.Combine(_root, "build", "hostsim", "hostsim.dll"));
         string kernel = Require(Path.Combine(_root, "build", "kernel.elf"));
@@ -48,6 +50,9 @@ public sealed class SampleGuestTests
         Assert.Contains("sealcheck: OK", build.Output);
         string elf = Path.Combine(work.SampleDirectory, "build", elfName);
         Assert.True(File.Exists(elf), $"{elf} was not produced");
+        var symbols = ProcessResult.Run("nm", elf, work.SampleDirectory, BootDeadline);
+        Assert.Equal(stackBytes, Distance(symbols.Output, "heki_boot_stack_bottom", "heki_boot_stack_top"));
+        Assert.Equal(heapBytes, Distance(symbols.Output, "heki_early_heap", "heki_early_heap_end"));
 
         var onHostsim = ProcessResult.Run("dotnet", $"{hostsim} run {elf} --timeout 60s", work.SampleDirectory, BootDeadline);
         var sampleTranscript = new GuestTranscript(onHostsim.Output);
@@ -69,6 +74,14 @@ public sealed class SampleGuestTests
         Assert.Equal("SUMMARY: 4 tests, 3 skipped", qemuTranscript.Summary);
 
         Assert.Equal(before, CheckoutState.Read(_root));
+    }
+
+    private static long Distance(string nm, string from, string to) => Address(nm, to) - Address(nm, from);
+
+    private static long Address(string nm, string symbol)
+    {
+        string line = nm.Split('\n').Single(l => l.EndsWith(" " + symbol, StringComparison.Ordinal));
+        return Convert.ToInt64(line[..line.IndexOf(' ', StringComparison.Ordinal)], 16);
     }
 
     private static string Require(string path) =>
