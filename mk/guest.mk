@@ -59,6 +59,10 @@ heki-sealcheck-tool: $(HEKI_SEALCHECK_STAMP)
 
 # $(call heki-guest,P): the rules of one guest image.
 define heki-guest
+$$(if $$($(1)_OUT),,$$(error guest $(1): set $(1)_OUT (the build directory)))
+$$(if $$(and $$($(1)_PROJECT),$$($(1)_C_SOURCES)),$$(error guest $(1): set $(1)_PROJECT (C#) or $(1)_C_SOURCES (C), not both))
+$$(if $$(or $$($(1)_PROJECT),$$($(1)_C_SOURCES)),,$$(error guest $(1): set $(1)_PROJECT (a C# project) or $(1)_C_SOURCES (C sources)))
+$$(foreach f,$$($(1)_PROJECT) $$($(1)_C_SOURCES) $$($(1)_ASM),$$(if $$(wildcard $$(f)),,$$(error guest $(1): $$(f) not found)))
 $(1)_ASSEMBLY     ?= $$(basename $$(notdir $$(or $$($(1)_PROJECT),$$(firstword $$($(1)_C_SOURCES)))))
 $(1)_ENTRY        ?= guest_main
 $(1)_STACK_SIZE   ?= 65536
