@@ -9,19 +9,22 @@ namespace HekiGuest.Tests.Build;
 /// to the kernel's, and the checkout left exactly as it was (ignored files included, so an obj/
 /// written into the SDK's sources fails). Needs `make` (kernel and hostsim) and QEMU (make deps).
 /// </summary>
-public sealed class SampleGuestTests
+public sealed class SampleGuestTests : IClassFixture<SharedToolsDirectory>
 {
     private static readonly TimeSpan BuildDeadline = TimeSpan.FromMinutes(15);
     private static readonly TimeSpan BootDeadline = TimeSpan.FromMinutes(2);
     private readonly string _root = RepositoryRoot.Find();
+    private readonly SharedToolsDirectory _tools;
+
+    public SampleGuestTests(SharedToolsDirectory tools) { _tools = tools; }
 
     [Fact]
     public void CSharpSampleBuildsOutOfTreeAndBootsOnHostsimAndQemu() =>
-        BuildAndBoot("csharp-minimal", "CSharpMinimal.elf", stackBytes: 65536, heapBytes: 4194304);
+        BuildAndBoot("csharp-minimal", "CSharpMinimal.elf", stackBytes: 65536, heapBytes: 4194304, makeArguments: $"HEKI_SDK={_root}");
 
     [Fact]
     public void CSampleBuildsOutOfTreeAndBootsOnHostsimAndQemu() =>
-        BuildAndBoot("c-minimal", "guest.elf", stackBytes: 32768, heapBytes: 65536);
+        BuildAndBoot("c-minimal", "guest.elf", stackBytes: 32768, heapBytes: 65536, makeArguments: $"HEKI_SDK={_root} HEKI_TOOLS={_tools.Path}");
 
     [Fact]
     public void AnOutOfTreeGuestWithAPrivilegedWriteOutsideTheSealedSectionDoesNotBuild()
@@ -29,7 +32,7 @@ public sealed class SampleGuestTests
         using var work = new SampleWorkspace(_root, "c-minimal");
         string evil = Path.Combine(work.SampleDirectory, "evil.s");
         File.WriteAllText(evil, "        .intel_syntax noprefix\n        .section .text\n        .global stray_cr0_writer\nstray_cr0_writer:\n        mov cr0, rax\n        ret\n");
-        var build = ProcessResult.Run("make", $"-s HEKI_SDK={_root} CMIN_ASM={evil}", work.SampleDirectory, BuildDeadline);
+        var build = ProcessResult.Run("make", $"-s HEKI_SDK={_root} HEKI_TOOLS={_tools.Path} CMIN_ASM={evil}", work.SampleDirectory, BuildDeadline);
         Assert.NotEqual(0, build.ExitCode);
         Assert.Contains("<stray_cr0_writer>", build.Output);
         Assert.Contains("sealcheck: FAIL", build.Output);
@@ -38,14 +41,15 @@ public sealed class SampleGuestTests
 
     /// <param name="stackBytes">the boot stack the sample's Makefile asks for (P_STACK_SIZE, or the default)</param>
     /// <param name="heapBytes">its early heap (P_HEAP_SIZE, or the default)</param>
-    private void BuildAndBoot(string sample, string elfName, long stackBytes, long heapBytes)
+    /// <param name="makeArguments">the C# sample: exactly the documented command's; the others share the tool directory</param>
+    private void BuildAndBoot(string sample, string elfName, long stackBytes, long heapBytes, string makeArguments)
     {
         string hostsim = Require(Path.Combine(_root, "build", "hostsim", "hostsim.dll"));
         string kernel = Require(Path.Combine(_root, "build", "kernel.elf"));
         var before = CheckoutState.Read(_root);
         using var work = new SampleWorkspace(_root, sample);
 
-        var build = ProcessResult.Run("make", $"HEKI_SDK={_root}", work.SampleDirectory, BuildDeadline);
+        var build = ProcessResult.Run("make", makeArguments, work.SampleDirectory, BuildDeadline);
         Assert.True(build.ExitCode == 0, $"make HEKI_SDK=... in the copied {sample} failed:\n{build.Output}");
         Assert.Contains("sealcheck: OK", build.Output);
         string elf = Path.Combine(work.SampleDirectory, "build", elfName);
