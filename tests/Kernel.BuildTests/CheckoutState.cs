@@ -11,12 +11,18 @@ public static class CheckoutState
 {
     private const string SdkPaths = "kernel tools mk samples .config Directory.Build.props Directory.Packages.props global.json";
 
-    public static IReadOnlyList<string> Read(string root)
+    /// <summary>`git status --porcelain` of the whole checkout (empty in CI): nothing tracked or
+    /// untracked-and-not-ignored may appear.</summary>
+    public static IReadOnlyList<string> ReadVisible(string root) => Status(root, "status --porcelain");
+
+    /// <summary>The SDK's sources with ignored files (obj/, bin/) listed too.</summary>
+    public static IReadOnlyList<string> Read(string root) => Status(root, "status --porcelain --ignored -- " + SdkPaths);
+
+    private static IReadOnlyList<string> Status(string root, string arguments)
     {
-        var r = ProcessResult.Run("git", "status --porcelain --ignored -- " + SdkPaths, root, TimeSpan.FromMinutes(1));
+        var r = ProcessResult.Run("git", arguments, root, TimeSpan.FromMinutes(1));
         if (r.ExitCode != 0) throw new InvalidOperationException("git status failed: " + r.Output);
         return r.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Where(line => !line.StartsWith("!! build/", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
             .ToList();
     }

@@ -47,6 +47,7 @@ public sealed class SampleGuestTests : IClassFixture<SharedToolsDirectory>
         string hostsim = Require(Path.Combine(_root, "build", "hostsim", "hostsim.dll"));
         string kernel = Require(Path.Combine(_root, "build", "kernel.elf"));
         var before = CheckoutState.Read(_root);
+        var visibleBefore = CheckoutState.ReadVisible(_root);
         using var work = new SampleWorkspace(_root, sample);
 
         var build = ProcessResult.Run("make", makeArguments, work.SampleDirectory, BuildDeadline);
@@ -77,6 +78,7 @@ public sealed class SampleGuestTests : IClassFixture<SharedToolsDirectory>
         Assert.Empty(qemuTranscript.Failures);
         Assert.Equal("SUMMARY: 4 tests, 3 skipped", qemuTranscript.Summary);
 
+        Assert.Equal(visibleBefore, CheckoutState.ReadVisible(_root));
         Assert.Equal(before, CheckoutState.Read(_root));
     }
 
