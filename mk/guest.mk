@@ -14,6 +14,8 @@
 # sources), P_STACK_SIZE (boot stack, default 64 KiB), P_HEAP_SIZE (early heap, default 4 MiB),
 # P_LOAD_ADDRESS (default 0x100000), P_SYMTAB_ABBREV (PREFIX=SHORT pairs for the symbol table),
 # P_EXTRA_OBJS (more objects to link). Results: P_ELF, P_STRIPPED.
+# A C guest sets P_C_SOURCES instead of P_PROJECT (compiled freestanding with HEKI_CFLAGS, which
+# put heki_abi.h and heki_platform.h on the include path) and P_PLATFORM_ASM := boot cpu sealed.
 # Nothing is written into the SDK checkout: the IL build uses --artifacts-path under P_OUT, and
 # sealcheck is the local dotnet tool (.config/dotnet-tools.json) packed into $(HEKI_TOOLS).
 
@@ -23,7 +25,8 @@ NUGET_PACKAGES  ?= $(HOME)/.nuget/packages
 HEKI_ILC_VERSION := $(shell sed -n 's:.*<HekiIlcVersion>\(.*\)</HekiIlcVersion>.*:\1:p' $(HEKI_SDK)/Directory.Packages.props)
 HEKI_ILC        ?= $(NUGET_PACKAGES)/runtime.linux-x64.microsoft.dotnet.ilcompiler/$(HEKI_ILC_VERSION)/tools/ilc
 HEKI_PLATFORM   := $(HEKI_SDK)/kernel/Platform
-HEKI_PLATFORM_ASM := boot runtime sealed
+# Platform asm of a C# guest; a C guest sets P_PLATFORM_ASM := boot cpu sealed (no C# runtime glue).
+HEKI_PLATFORM_ASM := boot cpu runtime sealed
 # The SDK's bare-metal sources: every guest's IL depends on them.
 HEKI_SDK_CS     := $(shell find $(HEKI_SDK)/kernel/Corelib $(HEKI_SDK)/kernel/Sdk $(HEKI_SDK)/kernel/Platform \
                      \( -name '*.cs' -o -name '*.csproj' \) -not -path '*/obj/*' -not -path '*/bin/*') \
@@ -35,6 +38,10 @@ HEKI_SEALCHECK_SRC := $(shell find $(HEKI_SDK)/tools/SealCheck $(HEKI_SDK)/tools
 HEKI_SEALCHECK_STAMP := $(HEKI_TOOLS)/sealcheck.restored
 # `$(HEKI_SEALCHECK) ELF` verifies an image (exit 1 and a report when it violates the seal).
 HEKI_SEALCHECK  = cd $(HEKI_SDK) && NUGET_PACKAGES=$(HEKI_TOOLS)/packages $(DOTNET) tool run sealcheck --
+HEKI_CC         ?= cc
+HEKI_CFLAGS     ?= -std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-builtin -nostdlib -fno-pie -fno-pic \
+                   -mno-red-zone -mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
+                   -fcf-protection=none -I$(HEKI_SDK)/kernel/Sdk/include -I$(HEKI_PLATFORM)/include
 HEKI_LD         := ld -nostdlib -static --no-dynamic-linker -z max-page-size=0x1000 -z noexecstack
 
 # The tool package is rebuilt when its sources change and restored into a private packages folder
@@ -52,21 +59,32 @@ heki-sealcheck-tool: $(HEKI_SEALCHECK_STAMP)
 
 # $(call heki-guest,P): the rules of one guest image.
 define heki-guest
-$(1)_ASSEMBLY     ?= $$(basename $$(notdir $$($(1)_PROJECT)))
+$$(if $$($(1)_OUT),,$$(error guest $(1): set $(1)_OUT (the build directory)))
+$$(if $$(and $$($(1)_PROJECT),$$($(1)_C_SOURCES)),$$(error guest $(1): set $(1)_PROJECT (C#) or $(1)_C_SOURCES (C), not both))
+$$(if $$(or $$($(1)_PROJECT),$$($(1)_C_SOURCES)),,$$(error guest $(1): set $(1)_PROJECT (a C# project) or $(1)_C_SOURCES (C sources)))
+$$(foreach f,$$($(1)_PROJECT) $$($(1)_C_SOURCES) $$($(1)_ASM),$$(if $$(wildcard $$(f)),,$$(error guest $(1): $$(f) not found)))
+$(1)_ASSEMBLY     ?= $$(basename $$(notdir $$(or $$($(1)_PROJECT),$$(firstword $$($(1)_C_SOURCES)))))
 $(1)_ENTRY        ?= guest_main
 $(1)_STACK_SIZE   ?= 65536
 $(1)_HEAP_SIZE    ?= 4194304
 $(1)_LOAD_ADDRESS ?= 0x100000
+$(1)_PLATFORM_ASM ?= $$(HEKI_PLATFORM_ASM)
 $(1)_ELF          ?= $$($(1)_OUT)/$$($(1)_ASSEMBLY).elf
 $(1)_STRIPPED     ?= $$($(1)_OUT)/$$($(1)_ASSEMBLY).stripped.elf
 $(1)_IL           := $$($(1)_OUT)/il
-$(1)_CS           := $$(shell find $$(dir $$($(1)_PROJECT)) \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) \
-                       -not -path '*/obj/*' -not -path '*/bin/*' -not -path '$$($(1)_OUT)/*')
-$(1)_ASM_OBJ      := $$(patsubst %,$$($(1)_OUT)/platform/%.o,$$(HEKI_PLATFORM_ASM)) \
+$(1)_CS           := $$(if $$($(1)_PROJECT),$$(shell find $$(dir $$($(1)_PROJECT)) \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) \
+                       -not -path '*/obj/*' -not -path '*/bin/*' -not -path '$$($(1)_OUT)/*'))
+$(1)_ASM_OBJ      := $$(patsubst %,$$($(1)_OUT)/platform/%.o,$$($(1)_PLATFORM_ASM)) \
                      $$(patsubst %.s,$$($(1)_OUT)/asm/%.o,$$(notdir $$($(1)_ASM)))
+$(1)_MAIN_OBJ     := $$(if $$($(1)_PROJECT),$$($(1)_OUT)/guest_cs.o,$$(patsubst %.c,$$($(1)_OUT)/c/%.o,$$(notdir $$($(1)_C_SOURCES))))
 $(1)_LINK         = $$(HEKI_LD) -T $$($(1)_OUT)/guest.ld --defsym=heki_guest_entry=$$($(1)_ENTRY) \
-                      $$($(1)_ASM_OBJ) $$($(1)_OUT)/guest_cs.o
+                      $$($(1)_ASM_OBJ) $$($(1)_MAIN_OBJ)
 $(1)_SEALCHECK    ?= $$(HEKI_SEALCHECK)
+# The image settings, rewritten only when they change: objects and the link depend on it, so a
+# changed stack size, heap size, load address or entry rebuilds what it affects.
+$(1)_CONFIG       := $$($(1)_OUT)/image.config
+$(1)_CONFIG_TEXT  := stack=$$($(1)_STACK_SIZE) heap=$$($(1)_HEAP_SIZE) load=$$($(1)_LOAD_ADDRESS) entry=$$($(1)_ENTRY)
+$$(shell mkdir -p $$($(1)_OUT) && { [ "$$$$(cat $$($(1)_CONFIG) 2>/dev/null)" = "$$($(1)_CONFIG_TEXT)" ] || echo "$$($(1)_CONFIG_TEXT)" > $$($(1)_CONFIG); })
 
 .PHONY: $(1)
 $(1): $$($(1)_ELF)
@@ -75,7 +93,7 @@ $(1): $$($(1)_ELF)
 $$($(1)_OUT)/il.stamp: $$($(1)_CS) $$(HEKI_SDK_CS)
 	@mkdir -p $$($(1)_IL)
 	$$(DOTNET) build $$($(1)_PROJECT) -c Release -o $$($(1)_IL) --artifacts-path $$($(1)_OUT)/artifacts \
-	  -p:HekiSdk=$$(HEKI_SDK) --nologo -v q -clp:NoSummary
+	  -p:HekiSdk=$$(HEKI_SDK) -p:HekiGuestOut=$$($(1)_OUT) --nologo -v q -clp:NoSummary
 	@test -x $$(HEKI_ILC) || { echo "guest: error: ilc $$(HEKI_ILC_VERSION) not found at $$(HEKI_ILC) (restore failed?)" >&2; exit 2; }
 	@touch $$@
 
@@ -89,20 +107,21 @@ $$($(1)_OUT)/guest_cs.o: $$($(1)_OUT)/il.stamp
 	  --systemmodule:HekiGuest.Corelib --generateunmanagedentrypoints:HekiGuest.Corelib \
 	  --generateunmanagedentrypoints:HekiGuest.Platform --map:$$($(1)_OUT)/guest_cs.map.xml
 
-$$($(1)_OUT)/platform/%.o: $$(HEKI_PLATFORM)/asm/%.s
+$$($(1)_OUT)/platform/%.o: $$(HEKI_PLATFORM)/asm/%.s $$($(1)_CONFIG)
 	@mkdir -p $$(dir $$@)
 	as --64 --defsym HEKI_STACK_SIZE=$$($(1)_STACK_SIZE) --defsym HEKI_HEAP_SIZE=$$($(1)_HEAP_SIZE) -o $$@ $$<
 
 $$(foreach s,$$($(1)_ASM),$$(eval $$(call heki-guest-asm,$(1),$$(s))))
+$$(foreach s,$$($(1)_C_SOURCES),$$(eval $$(call heki-guest-c,$(1),$$(s))))
 
-$$($(1)_OUT)/guest.ld: $$(HEKI_PLATFORM)/guest.ld.in
+$$($(1)_OUT)/guest.ld: $$(HEKI_PLATFORM)/guest.ld.in $$($(1)_CONFIG)
 	@mkdir -p $$(dir $$@)
 	sed 's|@LOAD_ADDRESS@|$$($(1)_LOAD_ADDRESS)|g' $$< > $$@
 
 # Two link passes: the first yields the code addresses, which become the embedded symbol table
 # (placed after all code, so the second pass moves no function). Then sealcheck: an image with a
 # sealed-class instruction outside .heki.sealed is not produced.
-$$($(1)_ELF): $$($(1)_OUT)/guest_cs.o $$($(1)_ASM_OBJ) $$($(1)_OUT)/guest.ld $$(HEKI_PLATFORM)/gen-symtab.sh $$(HEKI_SEALCHECK_STAMP)
+$$($(1)_ELF): $$($(1)_MAIN_OBJ) $$($(1)_ASM_OBJ) $$($(1)_OUT)/guest.ld $$($(1)_CONFIG) $$(HEKI_PLATFORM)/gen-symtab.sh $$(HEKI_SEALCHECK_STAMP)
 	$$(call heki-guest-link,$(1),$$@,$$($(1)_EXTRA_OBJS),$$($(1)_OUT)/link)
 	strip -o $$($(1)_STRIPPED) $$@
 endef
@@ -114,6 +133,13 @@ $$($(1)_OUT)/asm/$$(basename $$(notdir $(2))).o: $(2)
 	as --64 -o $$@ $$<
 endef
 
+# $(call heki-guest-c,P,SOURCE): one C source of a C guest.
+define heki-guest-c
+$$($(1)_OUT)/c/$$(basename $$(notdir $(2))).o: $(2) $$(HEKI_SDK)/kernel/Sdk/include/heki_abi.h $$(HEKI_PLATFORM)/include/heki_platform.h
+	@mkdir -p $$(dir $$@)
+	$$(HEKI_CC) $$(HEKI_CFLAGS) $$($(1)_CFLAGS) -c -o $$@ $$<
+endef
+
 # $(call heki-guest-link,P,OUTPUT,EXTRA_OBJECTS,WORKDIR)
 define heki-guest-link
 	@mkdir -p $(4)
@@ -121,8 +147,8 @@ define heki-guest-link
 	$($(1)_LINK) $(3) $(4)/symtab0.o -o $(4)/pass1.elf
 	bash $(HEKI_PLATFORM)/gen-symtab.sh $(4)/symtab.s $(4)/pass1.elf $($(1)_SYMTAB_ABBREV) && as --64 -o $(4)/symtab.o $(4)/symtab.s
 	$($(1)_LINK) $(3) $(4)/symtab.o -o $(2).tmp
-	@cmp -s <(nm $(4)/pass1.elf | grep -i ' t ' | sort) <(nm $(2).tmp | grep -i ' t ' | sort) \
-	  || { echo "guest: error: code moved between link passes" >&2; exit 2; }
+	@nm $(4)/pass1.elf | grep -i ' t ' | sort > $(4)/pass1.syms; nm $(2).tmp | grep -i ' t ' | sort > $(4)/pass2.syms; \
+	  cmp -s $(4)/pass1.syms $(4)/pass2.syms || { echo "guest: error: code moved between link passes" >&2; exit 2; }
 	$($(1)_SEALCHECK) $(abspath $(2).tmp) || { rm -f $(abspath $(2).tmp); echo "guest: error: sealcheck rejected $(2)" >&2; exit 1; }
 	mv $(2).tmp $(2)
 endef

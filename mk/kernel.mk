@@ -48,3 +48,11 @@ $(KERNEL_ISO): $(KERNEL_ELF) $(TEST_MODULE) $(KERNEL_DIR)/grub.cfg.in $(KERNEL_D
 	  --install-modules="multiboot2 normal serial terminal smbios test" \
 	  --locales= --fonts= --themes= > $(KBUILD)/grub-mkrescue.log 2>&1 \
 	  || { cat $(KBUILD)/grub-mkrescue.log >&2; echo "iso: error: grub-mkrescue failed" >&2; exit 2; }
+
+# Every symbol crossing the runtime boundary (ilc output, corelib imports, platform asm) must be
+# documented in docs/sdk.md's runtime-contract table (kernel/Platform/check-runtime-contract.sh).
+.PHONY: check-runtime-contract
+check-runtime-contract: $(KBUILD)/guest_cs.o $(KERNEL_ASM_OBJ)
+	@bash $(KERNEL_DIR)/Platform/check-runtime-contract.sh $(ROOT)/docs/sdk.md $(KBUILD)/guest_cs.o $(KERNEL_DIR)/Corelib \
+	  "$(filter $(KBUILD)/platform/%,$(KERNEL_ASM_OBJ))" "$(filter $(KBUILD)/asm/%,$(KERNEL_ASM_OBJ))"
+test: check-runtime-contract

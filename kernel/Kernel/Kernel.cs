@@ -1,10 +1,12 @@
-using HekiGuest.Platform;
 using System.Runtime.InteropServices;
-using HekiGuest.Platform.Arch;
+using HekiGuest.Platform.Testing;
 using HekiGuest.Kernel.Boot;
 using HekiGuest.Kernel.Memory;
 using HekiGuest.Kernel.SelfTests;
 using HekiGuest.Kernel.Testing;
+using HekiGuest.Platform.Arch;
+using HekiGuest.Platform.Boot;
+using HekiGuest.Platform;
 using Internal.Runtime;
 
 namespace HekiGuest.Kernel;

@@ -1,5 +1,6 @@
-using HekiGuest.Platform;
 using HekiGuest.Platform.Arch;
+using HekiGuest.Platform.Boot;
+using HekiGuest.Platform;
 using Internal.Runtime;
 
 namespace HekiGuest.Kernel.Boot;

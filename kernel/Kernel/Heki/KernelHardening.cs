@@ -1,17 +1,18 @@
-using HekiGuest.Platform;
 using HekiGuest.Abi;
 using HekiGuest.Platform.Arch;
-using HekiGuest.Kernel.Boot;
+using HekiGuest.Platform.Boot;
 using HekiGuest.Platform.Drivers;
 using HekiGuest.Platform.Heki;
+using HekiGuest.Platform;
 using HekiGuest.Sdk;
 
 namespace HekiGuest.Kernel.Heki;
 
-// The kernel's use of the SDK's default policy (GuestHardening): it describes its image (text from
-// the kernel start, the sealed section, rodata) and its usable RAM below the identity-map limit,
-// and lets the SDK pin, protect and report. Runs once, right after the kernel's own page tables
-// and protection bits are in place. The fields keep the outcome for the heki self-tests.
+// The kernel's use of the SDK's default policy (GuestHardening): the platform describes its image
+// (text from the image start, the sealed section, rodata) and its usable RAM below the
+// identity-map limit (ImageDescription), and the SDK pins, protects and reports. Runs once, right
+// after the kernel's own page tables and protection bits are in place. 
+// The fields keep the outcome for the heki self-tests.
 public static unsafe class KernelHardening
 {
     public static HekiHostInterface Host;
@@ -26,25 +27,7 @@ public static unsafe class KernelHardening
     {
         Cpu = new SealedHekiCpu();
         PhysicalRegion* ram = stackalloc PhysicalRegion[BootInfo.MaxRegions];
-        int n = 0;
-        for (int i = 0; i < boot.RegionCount; i++)
-        {
-            if (boot.Regions[i].Type != MemoryType.Usable) continue;
-            ulong end = boot.Regions[i].Base + boot.Regions[i].Length;
-            ram[n].Start = boot.Regions[i].Base;
-            ram[n].End = end > BootInfo.IdentityMapLimit ? BootInfo.IdentityMapLimit : end;
-            n++;
-        }
-        GuestImage image;
-        image.TextStart = LinkerSymbols.ImageStart();
-        image.TextEnd = LinkerSymbols.TextEnd();
-        image.SealedStart = LinkerSymbols.SealedStart();
-        image.SealedEnd = LinkerSymbols.SealedEnd();
-        image.RodataStart = LinkerSymbols.RodataStart();
-        image.RodataEnd = LinkerSymbols.RodataEnd();
-        image.Ram = ram;
-        image.RamCount = n;
-
+        GuestImage image = ImageDescription.Describe(boot, ram);
         GuestHardening g = GuestHardening.Apply(Cpu, cmdline.Get("heki.profile"), image, new TextOutReport(o));
         Host = g.Host;
         Pinner = g.Pinner;

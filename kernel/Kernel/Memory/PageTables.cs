@@ -1,5 +1,6 @@
-using HekiGuest.Platform;
 using HekiGuest.Platform.Arch;
+using HekiGuest.Platform.Boot;
+using HekiGuest.Platform;
 using Internal.Runtime;
 
 namespace HekiGuest.Kernel.Memory;
@@ -61,7 +62,7 @@ public static unsafe class PageTables
         *Entry(virt, 0) = 0;
     }
 
-    public static void Build(Boot.BootInfo boot)
+    public static void Build(BootInfo boot)
     {
         s_pml4 = NewTable();
         // Top of RAM below 4 GiB, from the memory map, rounded up to 2 MiB.
@@ -69,9 +70,9 @@ public static unsafe class PageTables
         for (int i = 0; i < boot.RegionCount; i++)
         {
             ulong end = boot.Regions[i].Base + boot.Regions[i].Length;
-            if (boot.Regions[i].Type == Boot.MemoryType.Usable && end > top) top = end;
+            if (boot.Regions[i].Type == MemoryType.Usable && end > top) top = end;
         }
-        if (top > Boot.BootInfo.IdentityMapLimit) top = Boot.BootInfo.IdentityMapLimit;
+        if (top > BootInfo.IdentityMapLimit) top = BootInfo.IdentityMapLimit;
         ulong kernelEnd = LinkerSymbols.ImageEnd();
         if (top < kernelEnd) top = kernelEnd;
         top = (top + Large - 1) & ~(Large - 1);

@@ -1,5 +1,6 @@
-using HekiGuest.Kernel.Boot;
+using HekiGuest.Platform.Testing;
 using HekiGuest.Kernel.Testing;
+using HekiGuest.Platform.Boot;
 
 namespace HekiGuest.Kernel.SelfTests;
 

@@ -1,9 +1,10 @@
-using HekiGuest.Platform;
+using System.Runtime.CompilerServices;
+using System.Runtime;
+using HekiGuest.Platform.Testing;
+using HekiGuest.Kernel.Testing;
 using HekiGuest.Platform.Arch;
 using HekiGuest.Platform.Drivers;
-using HekiGuest.Kernel.Testing;
-using System.Runtime;
-using System.Runtime.CompilerServices;
+using HekiGuest.Platform;
 
 namespace HekiGuest.Kernel.SelfTests;
 

@@ -1,6 +1,7 @@
-using HekiGuest.Platform;
-using HekiGuest.Platform.Arch;
+using HekiGuest.Platform.Testing;
 using HekiGuest.Kernel.Testing;
+using HekiGuest.Platform.Arch;
+using HekiGuest.Platform;
 using Internal.Runtime;
 
 namespace HekiGuest.Kernel.SelfTests;

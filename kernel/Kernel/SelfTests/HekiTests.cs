@@ -1,9 +1,10 @@
-using HekiGuest.Platform;
+using HekiGuest.Platform.Testing;
 using HekiGuest.Abi;
-using HekiGuest.Platform.Arch;
 using HekiGuest.Kernel.Heki;
 using HekiGuest.Kernel.Memory;
 using HekiGuest.Kernel.Testing;
+using HekiGuest.Platform.Arch;
+using HekiGuest.Platform;
 using HekiGuest.Sdk;
 using Internal.Runtime;
 

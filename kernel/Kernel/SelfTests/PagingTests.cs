@@ -1,7 +1,8 @@
-using HekiGuest.Platform;
-using HekiGuest.Platform.Arch;
+using HekiGuest.Platform.Testing;
 using HekiGuest.Kernel.Memory;
 using HekiGuest.Kernel.Testing;
+using HekiGuest.Platform.Arch;
+using HekiGuest.Platform;
 using Internal.Runtime;
 
 namespace HekiGuest.Kernel.SelfTests;

@@ -1,4 +1,5 @@
 using System;
+using HekiGuest.Platform.Testing;
 using HekiGuest.Kernel.Testing;
 using Internal.Runtime;
 

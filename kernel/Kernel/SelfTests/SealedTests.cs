@@ -1,8 +1,9 @@
-using HekiGuest.Platform;
-using HekiGuest.Platform.Arch;
-using HekiGuest.Kernel.Testing;
-using System.Runtime;
 using System.Runtime.CompilerServices;
+using System.Runtime;
+using HekiGuest.Platform.Testing;
+using HekiGuest.Kernel.Testing;
+using HekiGuest.Platform.Arch;
+using HekiGuest.Platform;
 
 namespace HekiGuest.Kernel.SelfTests;
 

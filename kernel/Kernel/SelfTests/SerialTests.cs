@@ -1,6 +1,7 @@
-using HekiGuest.Platform;
-using HekiGuest.Platform.Drivers;
+using HekiGuest.Platform.Testing;
 using HekiGuest.Kernel.Testing;
+using HekiGuest.Platform.Drivers;
+using HekiGuest.Platform;
 
 namespace HekiGuest.Kernel.SelfTests;
 

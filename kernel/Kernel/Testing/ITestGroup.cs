@@ -1,3 +1,5 @@
+using HekiGuest.Platform.Testing;
+
 namespace HekiGuest.Kernel.Testing;
 
 // A named group of self-tests selectable with tests=NAME on the command line.

@@ -1,3 +1,5 @@
+using HekiGuest.Platform.Testing;
+
 namespace HekiGuest.Kernel.Testing;
 
 // Runs the groups a command line selects: all visible groups when tests= is absent, else the

@@ -1,6 +1,6 @@
-using System.Runtime;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime;
 
 namespace HekiGuest.Platform.Arch;
 

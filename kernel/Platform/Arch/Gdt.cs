@@ -1,5 +1,5 @@
-using System.Runtime;
 using System.Runtime.CompilerServices;
+using System.Runtime;
 
 namespace HekiGuest.Platform.Arch;
 

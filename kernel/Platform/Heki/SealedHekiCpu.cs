@@ -1,5 +1,5 @@
-using System.Runtime;
 using System.Runtime.CompilerServices;
+using System.Runtime;
 using HekiGuest.Platform.Arch;
 using HekiGuest.Sdk;
 

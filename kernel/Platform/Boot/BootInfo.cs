@@ -1,4 +1,4 @@
-namespace HekiGuest.Kernel.Boot;
+namespace HekiGuest.Platform.Boot;
 
 public enum BootProtocol { Unknown, Multiboot2, Pvh }
 

@@ -1,4 +1,4 @@
-namespace HekiGuest.Kernel.Boot;
+namespace HekiGuest.Platform.Boot;
 
 // Parses the multiboot2 information block or the PVH hvm_start_info into a BootInfo.
 public static unsafe class BootInfoParser

@@ -1,4 +1,4 @@
-namespace HekiGuest.Kernel.Boot;
+namespace HekiGuest.Platform.Boot;
 
 // key=value words separated by spaces. Words without '=' (GRUB may pass the image path) are
 // kept as flags. Values are returned as strings (allocation at boot is fine).

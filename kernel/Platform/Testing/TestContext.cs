@@ -1,10 +1,10 @@
-using HekiGuest.Platform;
 using HekiGuest.Platform.Drivers;
 
-namespace HekiGuest.Kernel.Testing;
+namespace HekiGuest.Platform.Testing;
 
-// Result reporting in kvm-unit-tests format: "PASS: group: name", "FAIL: group: name (detail)",
-// "SKIP: group: name (reason)", closed by RunSummary's "SUMMARY:" line.
+// Test results for any guest in kvm-unit-tests format (the boot harness parses it):
+// "PASS: group: name", "FAIL: group: name (detail)", "SKIP: group: name (reason)", closed by
+// Summary's "SUMMARY:" line.
 public sealed class TestContext
 {
     private readonly TextOut _out;
