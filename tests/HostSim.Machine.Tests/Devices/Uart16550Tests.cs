@@ -6,7 +6,7 @@ namespace HekiGuest.HostSim.Machine.Tests.Devices;
 /// <summary>
 /// The 16550 register file as a polling driver sees it (register offsets from the base: 0 THR/RBR
 /// or DLL, 1 IER or DLM, 2 IIR/FCR, 3 LCR, 4 MCR, 5 LSR, 6 MSR, 7 scratch), including the
-/// sequence kernel/Kernel/Drivers/Serial16550.cs runs and what SerialTests checks.
+/// sequence kernel/Platform/Drivers/Serial16550.cs runs and what SerialTests checks.
 /// </summary>
 public sealed class Uart16550Tests
 {
