@@ -47,6 +47,10 @@ public static class RunCommand
             Description = "Debugging: stop (exit code 71, with a report) at the first valid instruction the simulator does not implement, "
                 + "instead of delivering #UD to the guest as a CPU without it would. Undefined opcodes always deliver #UD.",
         };
+        var showVtl1 = new Option<bool>("--show-vtl1")
+        {
+            Description = "--profile vsm: show VTL1's instructions, registers and the pages it hides from VTL0 in --trace and crash reports (hidden by default).",
+        };
         var pin = new Option<string[]>("--pin")
         {
             Description = "Host userspace pins CR bits high before the guest runs (and after every reset): cr0=MASK,cr4=MASK. Repeatable.",
@@ -57,14 +61,14 @@ public static class RunCommand
             + "2 for bad input, 70 triple fault, 71 unimplemented instruction (--stop-on-unimplemented), 72 halted forever, 73 stopped on a denial, 124 timeout or instruction limit.")
         {
             kernel, modules, cmdline, memory, timeout, maxInstructions, trace, boot, quiet, profile, onDenial, events, pin, serialFile,
-            stopOnUnimplemented,
+            stopOnUnimplemented, showVtl1,
         };
         command.SetAction(parse => Run(
             parse.GetValue(kernel)!, parse.GetValue(modules) ?? [], parse.GetValue(cmdline) ?? "", parse.GetValue(memory) ?? "128M",
             parse.GetValue(timeout), parse.GetValue(maxInstructions), parse.GetValue(trace), parse.GetValue(boot) ?? "auto",
             parse.GetValue(quiet),
             HekiSettings(parse.GetValue(profile) ?? "heki", parse.GetValue(onDenial) ?? "inject", parse.GetValue(pin) ?? []),
-            parse.GetValue(events), parse.GetValue(serialFile), parse.GetValue(stopOnUnimplemented)));
+            parse.GetValue(events), parse.GetValue(serialFile), parse.GetValue(stopOnUnimplemented), parse.GetValue(showVtl1)));
         return command;
     }
 
@@ -93,8 +97,9 @@ public static class RunCommand
 
     private static int Run(string kernelPath, string[] moduleArgs, string cmdline, string memoryText, string? timeoutText,
         long? maxInstructions, string? tracePath, string bootText, bool quiet, HekiHostOptions? heki, string? eventsPath, string? serialPath,
-        bool stopOnUnimplemented)
+        bool stopOnUnimplemented, bool showVtl1)
     {
+        if (showVtl1 && heki is not null) throw new UsageError("--show-vtl1 needs --profile vsm (the only profile with a VTL1)");
         ulong memory = ValueParsers.ParseSize(memoryText);
         if (memory < (2UL << 20) || memory > (16UL << 30) || (memory & 0xFFF) != 0)
             throw new UsageError($"--memory {memoryText}: must be a multiple of 4 KiB between 2M and 16G");
@@ -133,7 +138,7 @@ public static class RunCommand
         using var eventWriter = eventsPath is null ? null : new JsonEventWriter(OpenOutput(eventsPath, "events"));
         if (heki is null)
         {
-            _ = new VsmHost(vm, eventWriter);
+            _ = new VsmHost(vm, eventWriter, showVtl1);
         }
         else
         {
