@@ -22,7 +22,9 @@ public sealed class SecureIntercepts(VsmHost host, VirtualMachine vm)
     /// <summary>A VTL0 access to <paramref name="physical"/> refused by VTL1's protections.</summary>
     internal void Memory(Cpu.Cpu cpu, ulong linear, ulong physical, AccessKind access, bool pageWalk)
     {
-        var message = Header(cpu, HvMessage.TypeGpaIntercept, HvMessage.GpaSize, 0, access switch
+        // the instruction's length for a data access (VTL1 may skip it); none for a fetch
+        int length = access == AccessKind.Execute ? 0 : Decode(cpu).Length;
+        var message = Header(cpu, HvMessage.TypeGpaIntercept, HvMessage.GpaSize, length, access switch
         {
             AccessKind.Write => HvMessage.AccessWrite,
             AccessKind.Execute => HvMessage.AccessExecute,
