@@ -10,6 +10,7 @@
 #   make bench-sealcheck   sealcheck verification wall time (median) and bytes/s
 #   make bench-cpu / fuzz-cpu   CPU core MIPS / differential fuzzing against the host CPU
 #   make fuzz-guest   random code at CPL 0/3 in 64/32/16-bit code against the armed HekiGuest protections
+#   make fuzz-vsm     random VSM hypercalls, VTL switches and intercepted writes from VTL0 and VTL1
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 ROOT := $(abspath .)

@@ -18,3 +18,10 @@ hostsim-guest-fuzz-build:
 
 fuzz-guest: hostsim-guest-fuzz-build
 	$(DOTNET) $(GUEST_FUZZ_DLL) --seeds $(SEEDS) --first-seed $(FIRST_SEED) --max-instructions $(MAX_INSTRUCTIONS) $(FUZZ_GUEST_ARGS)
+
+# The VSM host (docs/vtl.md) fuzzed from VTL0 and VTL1: random VSM hypercalls, VTL switches,
+# memory accesses and intercepted register writes; any host exception or hang fails the seed.
+VSM_SEEDS ?= 1000
+.PHONY: fuzz-vsm
+fuzz-vsm: hostsim-guest-fuzz-build
+	$(DOTNET) $(GUEST_FUZZ_DLL) --vsm --seeds $(VSM_SEEDS) --first-seed $(FIRST_SEED) $(FUZZ_GUEST_ARGS)

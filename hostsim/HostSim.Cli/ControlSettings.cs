@@ -28,7 +28,7 @@ public sealed record ControlSettings
     public const int DefaultMaxResets = 8;
 
     /// <summary>Command-line values; null means the option was not given.</summary>
-    public sealed record CommandLine(string? Profile, string? OnDenial, string[] Pins, string? Timeout, long? MaxInstructions, string? Qmp, bool StartPaused = false);
+    public sealed record CommandLine(string? Profile, string? OnDenial, string[] Pins, string? Timeout, long? MaxInstructions, string? Qmp, bool StartPaused = false, bool ShowVtl1 = false);
 
     public static ControlSettings Merge(HostPolicy file, CommandLine cli)
     {
@@ -65,7 +65,7 @@ public sealed record ControlSettings
             StartPaused = cli.StartPaused,
             Profile = profile, Denials = denials, PinCr0 = cr0, PinCr4 = cr4, Filters = file.Filters,
             OnTripleFault = file.OnTripleFault ?? RebootAction.Stop, MaxResets = file.MaxResets ?? DefaultMaxResets,
-            Timeout = timeout, MaxInstructions = cli.MaxInstructions ?? file.MaxInstructions, Vtl1Debug = file.Vtl1Debug ?? false, Qmp = qmp,
+            Timeout = timeout, MaxInstructions = cli.MaxInstructions ?? file.MaxInstructions, Vtl1Debug = cli.ShowVtl1 || (file.Vtl1Debug ?? false), Qmp = qmp,
         };
     }
 }

@@ -53,7 +53,7 @@ public sealed class HostControlSetup : IDisposable
         IVtlStateSource vtl;
         if (heki is null)
         {
-            var vsm = new VsmHost(vm, EventWriter);
+            var vsm = new VsmHost(vm, EventWriter, settings.Vtl1Debug);
             vtl = new VsmVtlState(vsm, settings.Vtl1Debug);
         }
         else

@@ -50,6 +50,10 @@ public static class RunCommand
             Description = "Debugging: stop (exit code 71, with a report) at the first valid instruction the simulator does not implement, "
                 + "instead of delivering #UD to the guest as a CPU without it would. Undefined opcodes always deliver #UD.",
         };
+        var showVtl1 = new Option<bool>("--show-vtl1")
+        {
+            Description = "--profile vsm: show VTL1's instructions, registers and the pages it hides from VTL0 in --trace and crash reports (hidden by default).",
+        };
         var pin = new Option<string[]>("--pin")
         {
             Description = "Host userspace pins CR bits high before the guest runs (and after every reset): cr0=MASK,cr4=MASK. Repeatable.",
@@ -71,7 +75,7 @@ public static class RunCommand
             + "2 for bad input, 70 triple fault, 71 unimplemented instruction (--stop-on-unimplemented), 72 halted forever, 73 stopped on a denial, 124 timeout or instruction limit.")
         {
             kernel, modules, cmdline, memory, timeout, maxInstructions, trace, boot, quiet, profile, onDenial, events, pin, serialFile,
-            stopOnUnimplemented, cpu, qmp, paused, policyFile,
+            stopOnUnimplemented, cpu, qmp, paused, policyFile, showVtl1,
         };
         command.SetAction(parse =>
         {
@@ -79,7 +83,7 @@ public static class RunCommand
             var settings = ControlSettings.Merge(file, new ControlSettings.CommandLine(
                 parse.GetResult(profile) is { Implicit: false } ? parse.GetValue(profile) : null,
                 parse.GetValue(onDenial), parse.GetValue(pin) ?? [], parse.GetValue(timeout), parse.GetValue(maxInstructions), parse.GetValue(qmp),
-                parse.GetValue(paused)));
+                parse.GetValue(paused), parse.GetValue(showVtl1)));
             return Run(
                 parse.GetValue(kernel)!, parse.GetValue(modules) ?? [], parse.GetValue(cmdline) ?? "", parse.GetValue(memory) ?? "128M",
                 parse.GetValue(trace), parse.GetValue(boot) ?? "auto", parse.GetValue(quiet), settings,
@@ -111,6 +115,7 @@ public static class RunCommand
         string? tracePath, string bootText, bool quiet, ControlSettings settings, HekiHostOptions? heki, string? eventsPath, string? serialPath,
         bool stopOnUnimplemented, CpuModel cpuModel)
     {
+        if (settings.Vtl1Debug && heki is not null) throw new UsageError("--show-vtl1 (or the policy key vtl1-debug) needs --profile vsm (the only profile with a VTL1)");
         ulong memory = ValueParsers.ParseSize(memoryText);
         if (memory < (2UL << 20) || memory > (16UL << 30) || (memory & 0xFFF) != 0)
             throw new UsageError($"--memory {memoryText}: must be a multiple of 4 KiB between 2M and 16G");

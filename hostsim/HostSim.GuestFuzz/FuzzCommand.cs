@@ -26,12 +26,18 @@ public static class FuzzCommand
             Description = "A repro: run these instruction bytes (hex, e.g. 48c7c0ffffffffffe0) at the start of the code area in the seed's mode, "
                 + "the rest of the area INT3, instead of random code; the seed still picks the mode, registers and entry flags.",
         };
+        var vsm = new Option<bool>("--vsm")
+        {
+            Description = "Instead of random code: random VSM hypercalls, VTL calls/returns, memory accesses and intercepted register writes "
+                + "from VTL0 and VTL1 on the policy-free VSM host (--profile vsm); every seed must end without a host exception or hang.",
+        };
+        var vsmSteps = new Option<int>("--vsm-steps") { Description = "With --vsm: steps per seed.", DefaultValueFactory = _ => Vsm.VsmFuzzRun.DefaultSteps };
         var progress = new Option<int>("--progress") { Description = "Print a summary line every N seeds (0: none).", DefaultValueFactory = _ => 500 };
 
         var root = new RootCommand("hostsim-guest-fuzz: random code at CPL 0 and 3 in 64-, 32- and 16-bit code on hostsim with the HekiGuest "
             + "protections armed. Exit code 0 clean, 1 failures found, 2 bad arguments.")
         {
-            seeds, firstSeed, seed, replay, maxInstructions, timeout, strictUd, noAlias, code, progress,
+            seeds, firstSeed, seed, replay, maxInstructions, timeout, strictUd, noAlias, code, progress, vsm, vsmSteps,
         };
         root.SetAction(parse =>
         {
@@ -45,6 +51,15 @@ public static class FuzzCommand
                 LargeAliasWindow = !parse.GetValue(noAlias), Code = ParseCode(parse.GetValue(code)),
             };
             long? one = parse.GetValue(seed);
+            if (parse.GetValue(vsm))
+            {
+                int steps = parse.GetValue(vsmSteps);
+                if (steps <= 0) throw new UsageError($"--vsm-steps {steps}: must be positive");
+                long vsmCount = one is null ? parse.GetValue(seeds) : 1;
+                if (vsmCount <= 0) throw new UsageError($"--seeds {vsmCount}: must be positive");
+                // a VSM seed runs many steps: its wall cap is the per-seed timeout times 5
+                return Vsm.VsmFuzzRun.Run(one ?? parse.GetValue(firstSeed), vsmCount, steps, TimeSpan.FromSeconds(cap * 5), output) ? ExitClean : ExitFailures;
+            }
             if (parse.GetValue(replay))
             {
                 if (one is not { } s) throw new UsageError("--replay needs --seed N");

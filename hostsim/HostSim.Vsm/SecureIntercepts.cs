@@ -22,7 +22,9 @@ public sealed class SecureIntercepts(VsmHost host, VirtualMachine vm)
     /// <summary>A VTL0 access to <paramref name="physical"/> refused by VTL1's protections.</summary>
     internal void Memory(Cpu.Cpu cpu, ulong linear, ulong physical, AccessKind access, bool pageWalk)
     {
-        var message = Header(cpu, HvMessage.TypeGpaIntercept, HvMessage.GpaSize, 0, access switch
+        // the instruction's length for a data access (VTL1 may skip it); none for a fetch
+        int length = access == AccessKind.Execute ? 0 : Decode(cpu).Length;
+        var message = Header(cpu, HvMessage.TypeGpaIntercept, HvMessage.GpaSize, length, access switch
         {
             AccessKind.Write => HvMessage.AccessWrite,
             AccessKind.Execute => HvMessage.AccessExecute,
@@ -36,7 +38,7 @@ public sealed class SecureIntercepts(VsmHost host, VirtualMachine vm)
         if (access != AccessKind.Execute)
         {
             // the instruction's bytes (VTL0's own code, as its paging maps it): none for a fetch
-            p[HvMessage.GpaInstructionByteCount] = (byte)vm.PeekCode(cpu.CurrentInstructionRip, p.Slice(HvMessage.GpaInstructionBytes, InstructionBytes));
+            p[HvMessage.GpaInstructionByteCount] = (byte)PeekVtl0Code(cpu, p.Slice(HvMessage.GpaInstructionBytes, InstructionBytes));
         }
         Request(message, new VsmInterceptEvent(VsmInterceptKind.Memory, VsmHost.Vcpu, cpu.CurrentInstructionRip)
         {
@@ -76,10 +78,28 @@ public sealed class SecureIntercepts(VsmHost host, VirtualMachine vm)
     private Iced.Intel.Instruction Decode(Cpu.Cpu cpu)
     {
         var bytes = new byte[15];
-        int n = vm.PeekCode(cpu.CurrentInstructionRip, bytes);
+        int n = PeekVtl0Code(cpu, bytes);
         var decoder = Iced.Intel.Decoder.Create(cpu.Bitness, new Iced.Intel.ByteArrayCodeReader(bytes, 0, n), cpu.CurrentInstructionRip);
         decoder.Decode(out var instruction);
         return instruction;
+    }
+
+    /// <summary>VTL0's instruction bytes at the intercepted RIP, through VTL0's paging (for VTL1,
+    /// which may see them whatever the host's inspection filter hides); returns how many.</summary>
+    private int PeekVtl0Code(Cpu.Cpu cpu, Span<byte> destination)
+    {
+        ulong linear = cpu.CurrentInstructionRip + (cpu.Bitness == 64 ? 0 : cpu.Segments[Cpu.Cpu.CS].Base);
+        int done = 0;
+        while (done < destination.Length)
+        {
+            ulong at = linear + (ulong)done;
+            if (!vm.Paging.TryPeek(at, out ulong physical)) break;
+            int chunk = (int)Math.Min((ulong)(destination.Length - done), 4096 - (at & 0xFFF));
+            chunk = (int)Math.Min((ulong)chunk, vm.Memory.Size - physical);
+            vm.Memory.Slice(physical, chunk).CopyTo(destination[done..]);
+            done += chunk;
+        }
+        return done;
     }
 
     private static byte[] Header(Cpu.Cpu cpu, uint type, int payloadSize, int instructionLength, byte accessType)

@@ -21,7 +21,9 @@ public sealed class VsmHost
     private readonly VirtualMachine _vm;
     private readonly IVsmEventSink? _events;
 
-    public VsmHost(VirtualMachine vm, IVsmEventSink? events = null)
+    /// <param name="showVtl1">The explicit opt-in to show VTL1's state and pages in traces and
+    /// crash reports; without it a <see cref="Vtl1InspectionFilter"/> hides them.</param>
+    public VsmHost(VirtualMachine vm, IVsmEventSink? events = null, bool showVtl1 = false)
     {
         _vm = vm;
         _events = events;
@@ -40,6 +42,11 @@ public sealed class VsmHost
         cpu.ControlRegisterHook = RegisterIntercepts;
         cpu.DescriptorTableHook = RegisterIntercepts;
         vm.Resetting += Reset;
+        if (!showVtl1)
+        {
+            vm.InspectionFilter = new Vtl1InspectionFilter(this);
+            vm.Trace?.Event("notice", new Dictionary<string, object> { ["summary"] = vm.InspectionFilter.Notice });
+        }
     }
 
     public VpRegisterFile Registers { get; }

@@ -42,6 +42,7 @@ public sealed class VtlProtectionTests
         Assert.Equal(HvMessage.GpaSize, m[HvMessage.PayloadSizeOffset]);
         Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(p[HvMessage.HeaderVpIndex..]));
         Assert.Equal(HvMessage.AccessRead, p[HvMessage.HeaderAccessType]);
+        Assert.Equal(3, p[HvMessage.HeaderInstructionLength] & 0xF);
         ushort state = BinaryPrimitives.ReadUInt16LittleEndian(p[HvMessage.HeaderExecutionState..]);
         Assert.Equal(HvMessage.StateCr0Pe | HvMessage.StateEferLma, state);   // CPL 0, VTL 0
         Assert.Equal(load, BinaryPrimitives.ReadUInt64LittleEndian(p[HvMessage.HeaderRip..]));
@@ -121,6 +122,7 @@ public sealed class VtlProtectionTests
         Assert.Equal(fn, BinaryPrimitives.ReadUInt64LittleEndian(p[HvMessage.GpaGpa..]));
         Assert.Equal(fn, BinaryPrimitives.ReadUInt64LittleEndian(p[HvMessage.HeaderRip..]));
         Assert.Equal(0, p[HvMessage.GpaInstructionByteCount]);
+        Assert.Equal(0, p[HvMessage.HeaderInstructionLength]);
 
         s.Reprotect(R | X, fn >> 12);
         Assert.Equal(0, g.Host.CurrentVtl);

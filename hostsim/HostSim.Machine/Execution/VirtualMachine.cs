@@ -53,6 +53,9 @@ public sealed class VirtualMachine : IDisposable
     public LoadedKernel? Kernel { get; private set; }
     public ITraceSink? Trace { get; set; }
 
+    /// <summary>What --trace, crash reports and <see cref="PeekLinear"/> must not show (null: everything is shown).</summary>
+    public IHostInspectionFilter? InspectionFilter { get; set; }
+
     /// <summary>Debugging option: stop the VM (exit code 71) when the guest runs a valid
     /// instruction the core does not implement, instead of delivering #UD to the guest as a CPU
     /// without that instruction would. Architecturally undefined opcodes (UD0/UD1/UD2, bytes that
@@ -173,6 +176,7 @@ public sealed class VirtualMachine : IDisposable
         {
             ulong at = linear + (ulong)done;
             if (!Paging.TryPeek(at, out ulong physical)) break;
+            if (InspectionFilter is { } filter && filter.HidesPage(physical)) break;
             int chunk = (int)Math.Min((ulong)(destination.Length - done), 4096 - (at & 0xFFF));
             chunk = (int)Math.Min((ulong)chunk, Memory.Size - physical);
             Memory.Slice(physical, chunk).CopyTo(destination[done..]);
@@ -280,7 +284,7 @@ public sealed class VirtualMachine : IDisposable
                         Trace?.Event("unimplemented", new Dictionary<string, object> { ["summary"] = what });
                         UnimplementedInstruction?.Invoke(d);
                     }
-                    Trace?.Event("exception", new Dictionary<string, object>
+                    if (InspectionFilter?.HidesState != true) Trace?.Event("exception", new Dictionary<string, object>
                     {
                         ["vector"] = pending.Fault.Vector, ["error"] = pending.Fault.ErrorCode, ["cr2"] = $"0x{pending.Fault.Cr2:x}", ["rip"] = $"0x{pending.InstructionRip:x}",
                     });
@@ -319,7 +323,7 @@ public sealed class VirtualMachine : IDisposable
         // exits count against the instruction budget like deliveries: a guest that only ever
         // exits retires nothing and must still stop
         deliveries++;
-        Trace?.Event("host-exit", new Dictionary<string, object> { ["rip"] = $"0x{Cpu.Rip:x}" });
+        if (InspectionFilter?.HidesState != true) Trace?.Event("host-exit", new Dictionary<string, object> { ["rip"] = $"0x{Cpu.Rip:x}" });
         exit();
     }
 
@@ -329,8 +333,11 @@ public sealed class VirtualMachine : IDisposable
         for (long i = 0; i < batch; i++)
         {
             ulong rip = Cpu.Rip;
-            int n = PeekCode(rip, bytes);
-            Trace!.Instruction(Cpu.InstructionsRetired, rip, Cpu.Cpl, Cpu.Bitness, bytes[..n]);
+            if (InspectionFilter?.HidesState != true)
+            {
+                int n = PeekCode(rip, bytes);
+                Trace!.Instruction(Cpu.InstructionsRetired, rip, Cpu.Cpl, Cpu.Bitness, bytes[..n]);
+            }
             var r = Cpu.Step();
             if (r != StopReason.InstructionLimit || DebugExit.Value is not null || _hostStop is not null || _hostExit is not null || _injection is not null) return r;
         }

@@ -18,6 +18,16 @@ public static class CrashReport
         var sb = new StringBuilder();
         sb.AppendLine($"hostsim: {outcome.Kind}: {outcome.Summary}");
         sb.AppendLine($"  after {outcome.Instructions} instructions in {outcome.Elapsed.TotalSeconds:0.000} s; CPL {cpu.Cpl}, {cpu.Bitness}-bit mode");
+        if (vm.InspectionFilter is { } filter)
+        {
+            sb.AppendLine($"  note: {filter.Notice}");
+            if (filter.HidesState)
+            {
+                // stopped in a hidden context: no registers, no instruction history
+                sb.AppendLine("  (stopped in a hidden context: registers and recent instructions not shown)");
+                return sb.ToString();
+            }
+        }
         sb.AppendLine($"  RIP {cpu.Rip:x16} ({symbols.Describe(cpu.Rip)})  RFLAGS {cpu.Rflags:x8}");
         string[] names = ["RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15"];
         for (int i = 0; i < 16; i += 4)

@@ -9,5 +9,17 @@ internal sealed class RecordingVsmEvents : IVsmEventSink
 
     public void SetUp(VsmSetupStep step, int vcpu, ulong rip, ulong value) => Steps.Add((step, rip, value));
 
+    public List<(VsmProtectionScope Scope, ulong FirstGpa, ulong Pages, uint Mask)> Protections { get; } = [];
+
+    public List<(uint Register, ulong Value)> Controls { get; } = [];
+
+    public List<VsmInterceptEvent> Intercepts { get; } = [];
+
     public void Vtl(VsmVtlEvent kind, int vcpu, int vtl) => VtlChanges.Add((kind, vtl));
+
+    public void Protection(VsmProtectionScope scope, int vcpu, int vtl, ulong firstGpa, ulong pages, uint mask) => Protections.Add((scope, firstGpa, pages, mask));
+
+    public void Control(int vcpu, uint register, ulong value) => Controls.Add((register, value));
+
+    public void Intercept(VsmInterceptEvent e) => Intercepts.Add(e);
 }

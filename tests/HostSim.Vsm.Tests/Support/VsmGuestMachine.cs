@@ -23,7 +23,7 @@ internal sealed class VsmGuestMachine : IDisposable
     public const ulong UserCode = 0x200000, UserStackTop = 0x3F0000;
     public const ulong GuestOsId = 0x8100_0000_0000_0001;   // any non-zero identity
 
-    public VsmGuestMachine()
+    public VsmGuestMachine(bool showVtl1 = false)
     {
         Vm = new VirtualMachine(MemorySize, _ => { });
         WriteU64(Pml4, Pdpt | 7);
@@ -31,7 +31,7 @@ internal sealed class VsmGuestMachine : IDisposable
         WriteU64(Pd + 0, 0x0000_0000 | 0x83);
         WriteU64(Pd + 8, 0x0020_0000 | 0x87);
         FlatLongModeGuest.Enter(Vm, Pml4, Gdt, Tss, Idt, Rsp0, Ist1, StackTop, Code);
-        Host = new VsmHost(Vm, Events);
+        Host = new VsmHost(Vm, Events, showVtl1);
     }
 
     public VirtualMachine Vm { get; }
