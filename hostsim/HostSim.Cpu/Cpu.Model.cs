@@ -41,6 +41,7 @@ public sealed partial class Cpu
         {
             if (!m.Has(feature)) v &= ~(1UL << bit);
         }
+        Drop(CpuFeatures.De, 3);
         Drop(CpuFeatures.Pse, 4);
         Drop(CpuFeatures.Pae, 5);
         Drop(CpuFeatures.Pge, 7);

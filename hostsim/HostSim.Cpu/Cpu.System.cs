@@ -47,6 +47,7 @@ public sealed unsafe partial class Cpu
                     if (seg == SS)
                     {
                         _shadowNext = true;
+                        InhibitDebugExceptions();
                     }
                     return true;
                 }
@@ -65,6 +66,11 @@ public sealed unsafe partial class Cpu
                     ushort sel = (ushort)PeekStack(0, size);
                     LoadDataSegment(d.Aux, sel);
                     SetSp(Gpr[RSP] + (ulong)size);
+                    if (d.Aux == SS)
+                    {
+                        _shadowNext = true;   // like MOV SS: interrupts and debug exceptions wait one instruction
+                        InhibitDebugExceptions();
+                    }
                     return true;
                 }
             case Handler.JmpFar:
@@ -97,7 +103,7 @@ public sealed unsafe partial class Cpu
                 }
                 return true;
             case Handler.Int1:
-                RaiseSoftware(GuestFault.Debug);
+                RaiseTrap(GuestFault.Debug);   // ICEBP: a #DB trap, no DPL check, DR6 unchanged
                 return false;
             case Handler.Ud2:
                 Raise(GuestFault.UD());
@@ -132,6 +138,7 @@ public sealed unsafe partial class Cpu
                     ushort port = d.Aux == 1 ? (ushort)Gpr[RDX] : (ushort)d.Imm;
                     uint v = PortIo?.In(port, size) ?? uint.MaxValue;
                     SetReg(RAX, size, v);
+                    if (_dbgArmed) CheckIoBreakpoints(port, size);
                     return true;
                 }
             case Handler.Out:
@@ -139,6 +146,7 @@ public sealed unsafe partial class Cpu
                     RequireIopl();
                     ushort port = d.Aux == 1 ? (ushort)Gpr[RDX] : (ushort)d.Imm;
                     PortIo?.Out(port, size, (uint)GetReg(RAX, size));
+                    if (_dbgArmed) CheckIoBreakpoints(port, size);
                     return true;
                 }
             case Handler.Lgdt:
@@ -238,11 +246,13 @@ public sealed unsafe partial class Cpu
                         n += 2;
                     }
                     if (n > 7) Raise(GuestFault.UD());
+                    CheckGeneralDetect();
                     if (d.H == Handler.MovToDr)
                     {
                         ulong v = GetReg(d.R1, Bitness == 64 ? 8 : 4);
                         if (n >= 6 && (v >> 32) != 0) Raise(GuestFault.GP());
-                        Dr[n] = n == 6 ? v | 0xFFFF0FF0 : n == 7 ? (v | 0x400) : v;
+                        Dr[n] = n == 6 ? v | Dr6Reserved : n == 7 ? (v | 0x400) : v;
+                        RefreshDebugState();
                     }
                     else
                     {
@@ -474,6 +484,7 @@ public sealed unsafe partial class Cpu
                 if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 4, Cr4, v)) Raise(GuestFault.GP());
                 Cr4 = v;
                 SyncTranslationContext();   // only a paging or permission bit flushes
+                RefreshDebugState();        // CR4.DE turns R/W = 10 into I/O breakpoints
                 break;
             case 8:
                 if ((v & ~0xFUL) != 0) Raise(GuestFault.GP());

@@ -13,13 +13,14 @@ public static class CpuFeatures
         Pat = "pat", Clflush = "clflush", Fxsr = "fxsr", Sse = "sse", Sse2 = "sse2", Cx16 = "cx16", Pcid = "pcid", Popcnt = "popcnt",
         Xsave = "xsave", Fsgsbase = "fsgsbase", Bmi1 = "bmi1", Smep = "smep", Invpcid = "invpcid", ZeroFcsFds = "zero-fcs-fds",
         Smap = "smap", Umip = "umip", Xsaveopt = "xsaveopt", Xsavec = "xsavec", LahfLm = "lahf-lm", Abm = "abm",
-        Syscall = "syscall", Nx = "nx", Rdtscp = "rdtscp", Lm = "lm";
+        Syscall = "syscall", Nx = "nx", Rdtscp = "rdtscp", Lm = "lm", De = "de";
 
     private const uint Ext = 0x8000_0001;
 
     /// <summary>Every feature bit the core implements, in CPUID order.</summary>
     public static readonly IReadOnlyList<CpuFeature> Implemented =
     [
+        new(De, 1, 0, CpuidRegister.Edx, 2, "debugging extensions: CR4.DE (DR4/DR5 #UD, I/O breakpoints)"),
         new(Pse, 1, 0, CpuidRegister.Edx, 3, "4 MiB pages (CR4.PSE)"),
         new(Tsc, 1, 0, CpuidRegister.Edx, 4, "RDTSC, CR4.TSD"),
         new(Msr, 1, 0, CpuidRegister.Edx, 5, "RDMSR/WRMSR"),
@@ -55,7 +56,7 @@ public static class CpuFeatures
     /// <summary>Features real CPUs (and QEMU) have that this core does not implement: never advertised.</summary>
     public static readonly IReadOnlySet<string> NotImplemented = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
-        "fpu", "vme", "de", "pcid", "invpcid", "mce", "apic", "mtrr", "mca", "pse36", "mmx", "ds", "acpi", "ss", "ht", "tm", "pbe",
+        "fpu", "vme", "pcid", "invpcid", "mce", "apic", "mtrr", "mca", "pse36", "mmx", "ds", "acpi", "ss", "ht", "tm", "pbe",
         "sse3", "pni", "pclmulqdq", "dtes64", "monitor", "ds-cpl", "vmx", "smx", "est", "tm2", "ssse3", "cid", "fma", "xtpr",
         "pdcm", "dca", "sse4.1", "sse4_1", "sse4.2", "sse4_2", "x2apic", "movbe", "tsc-deadline", "aes", "avx", "f16c", "rdrand",
         "hypervisor", "tsc-adjust", "sgx", "hle", "avx2", "bmi2", "erms", "rtm", "mpx", "avx512f", "avx512dq", "rdseed", "adx",

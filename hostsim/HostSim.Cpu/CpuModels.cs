@@ -11,7 +11,7 @@ public static class CpuModels
 {
     private static readonly string[] X86_64 =
     [
-        CpuFeatures.Pse, CpuFeatures.Tsc, CpuFeatures.Msr, CpuFeatures.Pae, CpuFeatures.Cx8, CpuFeatures.Sep, CpuFeatures.Pge,
+        CpuFeatures.De, CpuFeatures.Pse, CpuFeatures.Tsc, CpuFeatures.Msr, CpuFeatures.Pae, CpuFeatures.Cx8, CpuFeatures.Sep, CpuFeatures.Pge,
         CpuFeatures.Cmov, CpuFeatures.Pat, CpuFeatures.Clflush, CpuFeatures.Fxsr, CpuFeatures.Sse, CpuFeatures.Sse2,
         CpuFeatures.Cx16, CpuFeatures.LahfLm, CpuFeatures.Syscall, CpuFeatures.Nx, CpuFeatures.Lm,
     ];

@@ -66,6 +66,7 @@ public sealed class CpuidFeatureTests
     /// <summary>(leaf, subleaf, register, bit) -> what it names and code that uses it.</summary>
     private static readonly Dictionary<(uint Leaf, uint Sub, char Reg, int Bit), (string Name, Action<Assembler> Use)> Features = new()
     {
+        [(1, 0, 'd', 2)] = ("DE", a => { SetCr4(a, 3); a.mov(rax, dr7); a.mov(dr7, rax); }),
         [(1, 0, 'd', 3)] = ("PSE", a => SetCr4(a, 4)),
         [(1, 0, 'd', 4)] = ("TSC", a => a.rdtsc()),
         [(1, 0, 'd', 5)] = ("MSR", a => { a.mov(ecx, 0x10); a.rdmsr(); a.wrmsr(); }),
