@@ -10,7 +10,7 @@ public sealed unsafe partial class Cpu
         MsrGsBase = 0xC000_0101, MsrKernelGsBase = 0xC000_0102, MsrTscAux = 0xC000_0103;
 
     /// <summary>The value of the CR4 bits this core accepts (others #GP).</summary>
-    public const ulong Cr4Supported = 0xFFF | (1UL << 16) | (1UL << 18) | (1UL << 20) | (1UL << 21);
+    public const ulong Cr4Supported = 0xFFF | (1UL << 16) | (1UL << 17) | (1UL << 18) | (1UL << 20) | (1UL << 21);
 
     public ulong TscAux;
 
@@ -302,6 +302,9 @@ public sealed unsafe partial class Cpu
                 RequireCpl0();
                 FlushTlbPage(Ea(d));
                 return true;
+            case Handler.Invpcid:
+                Invpcid(d);
+                return true;
             case Handler.Xsetbv:
                 {
                     if ((Cr4 & (1UL << 18)) == 0) Raise(GuestFault.UD());
@@ -460,6 +463,7 @@ public sealed unsafe partial class Cpu
                     bool lme = (Efer & 0x100) != 0;
                     if (pg && (Cr0 & 0x8000_0000) == 0 && lme && (Cr4 & 0x20) == 0) Raise(GuestFault.GP());
                     if (!pg && Bitness == 64) Raise(GuestFault.GP());
+                    if (!pg && (Cr4 & Cr4Pcide) != 0) Raise(GuestFault.GP());   // paging off with PCIDs in use
                     if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 0, Cr0, v)) Raise(GuestFault.GP());
                     Cr0 = v | 0x10;
                     Efer = pg && lme ? Efer | 0x400 : Efer & ~0x400UL;
@@ -473,6 +477,9 @@ public sealed unsafe partial class Cpu
                 Cr2 = v;
                 break;
             case 3:
+                // with CR4.PCIDE, bit 63 asks to keep the PCID's translations; it is not stored
+                // (flushing anyway is what the core does: always allowed, see Cpu.Pcid.cs)
+                if ((Cr4 & Cr4Pcide) != 0) v &= ~Cr3NoFlush;
                 if (LongModeActive && (v >> 52) != 0) Raise(GuestFault.GP());
                 if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 3, Cr3, v)) Raise(GuestFault.GP());
                 Cr3 = v;
@@ -481,6 +488,8 @@ public sealed unsafe partial class Cpu
             case 4:
                 if ((v & ~_cr4Allowed) != 0) Raise(GuestFault.GP());
                 if (LongModeActive && (v & 0x20) == 0) Raise(GuestFault.GP());
+                // PCIDE can be set only in IA-32e mode with PCID 0 in CR3 (SDM vol. 3 4.10.1)
+                if ((v & ~Cr4 & Cr4Pcide) != 0 && (!LongModeActive || (Cr3 & 0xFFF) != 0)) Raise(GuestFault.GP());
                 if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 4, Cr4, v)) Raise(GuestFault.GP());
                 Cr4 = v;
                 SyncTranslationContext();   // only a paging or permission bit flushes

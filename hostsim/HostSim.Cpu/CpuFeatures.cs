@@ -35,11 +35,13 @@ public static class CpuFeatures
         new(Sse, 1, 0, CpuidRegister.Edx, 25, "SSE", Fxsr),
         new(Sse2, 1, 0, CpuidRegister.Edx, 26, "SSE2", Sse),
         new(Cx16, 1, 0, CpuidRegister.Ecx, 13, "CMPXCHG16B"),
+        new(Pcid, 1, 0, CpuidRegister.Ecx, 17, "process-context identifiers (CR4.PCIDE, CR3 bit 63)", Lm),
         new(Popcnt, 1, 0, CpuidRegister.Ecx, 23, "POPCNT"),
         new(Xsave, 1, 0, CpuidRegister.Ecx, 26, "XSAVE/XRSTOR/XSETBV/XGETBV, CR4.OSXSAVE (x87 and SSE state)", Fxsr),
         new(Fsgsbase, 7, 0, CpuidRegister.Ebx, 0, "RDFSBASE/RDGSBASE/WRFSBASE/WRGSBASE (CR4.FSGSBASE)", Lm),
         new(Bmi1, 7, 0, CpuidRegister.Ebx, 3, "ANDN, BEXTR, BLSI, BLSMSK, BLSR, TZCNT"),
         new(Smep, 7, 0, CpuidRegister.Ebx, 7, "supervisor-mode execution prevention (CR4.SMEP)"),
+        new(Invpcid, 7, 0, CpuidRegister.Ebx, 10, "INVPCID (all four types)", Pcid),
         new(ZeroFcsFds, 7, 0, CpuidRegister.Ebx, 13, "FPU CS and DS deprecated (stored as zero)"),
         new(Smap, 7, 0, CpuidRegister.Ebx, 20, "supervisor-mode access prevention (CR4.SMAP, STAC/CLAC)"),
         new(Umip, 7, 0, CpuidRegister.Ecx, 2, "user-mode instruction prevention (CR4.UMIP)"),
@@ -56,7 +58,7 @@ public static class CpuFeatures
     /// <summary>Features real CPUs (and QEMU) have that this core does not implement: never advertised.</summary>
     public static readonly IReadOnlySet<string> NotImplemented = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
-        "fpu", "vme", "pcid", "invpcid", "mce", "apic", "mtrr", "mca", "pse36", "mmx", "ds", "acpi", "ss", "ht", "tm", "pbe",
+        "fpu", "vme", "mce", "apic", "mtrr", "mca", "pse36", "mmx", "ds", "acpi", "ss", "ht", "tm", "pbe",
         "sse3", "pni", "pclmulqdq", "dtes64", "monitor", "ds-cpl", "vmx", "smx", "est", "tm2", "ssse3", "cid", "fma", "xtpr",
         "pdcm", "dca", "sse4.1", "sse4_1", "sse4.2", "sse4_2", "x2apic", "movbe", "tsc-deadline", "aes", "avx", "f16c", "rdrand",
         "hypervisor", "tsc-adjust", "sgx", "hle", "avx2", "bmi2", "erms", "rtm", "mpx", "avx512f", "avx512dq", "rdseed", "adx",
