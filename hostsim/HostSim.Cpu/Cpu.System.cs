@@ -157,6 +157,7 @@ public sealed unsafe partial class Cpu
                     ushort limit = (ushort)Read(la, 2);
                     ulong b = Read(la + 2, Bitness == 64 ? 8 : 4);
                     if (Bitness != 64 && size == 2) b &= 0xFF_FFFF;
+                    if (Bitness == 64) RequireCanonical(b);   // #GP(0) for a non-canonical base (SDM vol. 2 LGDT/LIDT)
                     var t = new DescriptorTableRegister { Base = b, Limit = limit };
                     if (d.H == Handler.Lgdt) Gdtr = t; else Idtr = t;
                     return true;
@@ -199,6 +200,7 @@ public sealed unsafe partial class Cpu
                     }
                     var ldt = SegmentRegister.FromDescriptor(sel, lo);
                     ldt.Base |= LongModeActive ? (hi & 0xFFFF_FFFF) << 32 : 0;
+                    if (LongModeActive && !IsCanonical(ldt.Base)) Raise(GuestFault.GP(sel & 0xFFFCu));
                     Ldtr = ldt;
                     return true;
                 }
@@ -575,15 +577,20 @@ public sealed unsafe partial class Cpu
     }
 
     /// <summary>#GP(0) unless <paramref name="address"/> is canonical (48-bit linear addresses):
-    /// WRMSR to the FS/GS/kernel-GS bases, LSTAR and CSTAR, and WRFSBASE/WRGSBASE (SDM vol. 2).</summary>
+    /// WRMSR to the FS/GS/kernel-GS bases, LSTAR, CSTAR and the SYSENTER addresses,
+    /// WRFSBASE/WRGSBASE, LGDT/LIDT in 64-bit mode (SDM vol. 2). LLDT/LTR check their 16-byte
+    /// descriptor's base with <see cref="IsCanonical"/> and #GP(selector).</summary>
     private ulong RequireCanonical(ulong address)
     {
-        if ((ulong)((long)(address << 16) >> 16) != address)
+        if (!IsCanonical(address))
         {
             Raise(GuestFault.GP());
         }
         return address;
     }
+
+    /// <summary>True when bits 63:47 of <paramref name="address"/> are all equal (48-bit linear addresses).</summary>
+    private static bool IsCanonical(ulong address) => (ulong)((long)(address << 16) >> 16) == address;
 
     // ---- segments and descriptor tables ----
 
@@ -687,6 +694,7 @@ public sealed unsafe partial class Cpu
         if (LongModeActive)
         {
             tr.Base |= (hi & 0xFFFF_FFFF) << 32;
+            if (!IsCanonical(tr.Base)) Raise(GuestFault.GP(sel & 0xFFFCu));   // before the busy bit is set
         }
         // mark busy in the GDT
         WriteSystem(Gdtr.Base + (ulong)(sel & ~7), 8, lo | (2UL << 40));
