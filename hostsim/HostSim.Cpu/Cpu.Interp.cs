@@ -381,6 +381,16 @@ public sealed unsafe partial class Cpu
                     end = _rfClearAt;
                 }
             }
+            if (_dbgArmed | (Rflags & Flag.TF) != 0)
+            {
+                // debug traps of the previous instruction, instruction breakpoints of this one
+                // (Cpu.Debug.cs): one instruction per dispatch while armed
+                if (!DebugBoundary(rip, pos))
+                {
+                    return Leave(StopReason.Exception, rip, pos);
+                }
+                end = pos + 1;
+            }
             _posEnd = end;
             ref Uop u = ref MemoryMarshal.GetArrayDataReference(b.Ops);
             ulong v;
@@ -619,7 +629,12 @@ public sealed unsafe partial class Cpu
             }
             continue;
         stopped:
-            // HLT: the instruction completed, RIP points after it
+            // HLT: the instruction completed, RIP points after it (a single-step trap after it is
+            // delivered now, not after the wait)
+            if (_stop == StopReason.Halted && (_dbgArmed | _dbgStepThis) && TakePendingTrap(pos + 1))
+            {
+                return Leave(StopReason.Exception, Rip, pos + 1);
+            }
             return Leave(_stop, Rip, pos + 1);
         faulted:
             // a micro-op's access faulted (in _softFault) and committed nothing; Run accounts for

@@ -186,7 +186,7 @@ public sealed unsafe partial class Cpu
         {
             return false;
         }
-        if (cpl == Cpl && (kind != AccessKind.Write || _codePages[phys >> 12] == 0))
+        if (cpl == Cpl && (kind != AccessKind.Write || _codePages[phys >> 12] == 0) && MayCacheData(page))
         {
             e.Tag = page;
             e.Host = (nint)(Memory.Base + (phys & ~0xFFFUL));
@@ -369,12 +369,13 @@ public sealed unsafe partial class Cpu
             {
                 return false;
             }
-            if (cpl == Cpl)
+            if (cpl == Cpl && MayCacheData(la >> 12))
             {
                 ref var e = ref TlbSlot(ref _rTlb, la >> 12);
                 e.Tag = la >> 12;
                 e.Host = (nint)(Memory.Base + (phys & ~0xFFFUL));
             }
+            CheckDataBreakpoints(la, size, write: false);
             value = LoadHost(Memory.Base + phys, size);
             return true;
         }
@@ -391,6 +392,7 @@ public sealed unsafe partial class Cpu
             ulong b = i < first ? Memory.Base[p1 + (ulong)i] : Memory.Base[p2 + (ulong)(i - first)];
             v |= b << (8 * i);
         }
+        CheckDataBreakpoints(la, size, write: false);
         value = v;
         return true;
     }
@@ -418,12 +420,13 @@ public sealed unsafe partial class Cpu
             {
                 InvalidateCodePage(ppage);
             }
-            else if (cpl == Cpl)
+            else if (cpl == Cpl && MayCacheData(la >> 12))
             {
                 ref var e = ref TlbSlot(ref _wTlb, la >> 12);
                 e.Tag = la >> 12;
                 e.Host = (nint)(Memory.Base + (phys & ~0xFFFUL));
             }
+            CheckDataBreakpoints(la, size, write: true);
             StoreHost(Memory.Base + phys, size, value);
             return true;
         }
@@ -441,6 +444,7 @@ public sealed unsafe partial class Cpu
             if (i < first) Memory.Base[p1 + (ulong)i] = b;
             else Memory.Base[p2 + (ulong)(i - first)] = b;
         }
+        CheckDataBreakpoints(la, size, write: true);
         return true;
     }
 

@@ -7,7 +7,7 @@ public sealed partial class Cpu
     private CpuModel _model = CpuModels.Default;
     private ulong _cr4Allowed = Cr4AllowedBy(CpuModels.Default);
     private ulong _eferAllowed = EferAllowedBy(CpuModels.Default);
-    private bool _hasSep = true, _hasRdtscp = true, _hasXsaveopt = true, _hasXsavec = true;
+    private bool _hasSep = true, _hasRdtscp = true, _hasXsaveopt = true, _hasXsavec = true, _hasInvpcid = true;
 
     /// <summary>
     /// The CPU model. Setting it replaces <see cref="Cpuid"/> with the model's own leaves, so a
@@ -27,6 +27,7 @@ public sealed partial class Cpu
             _hasRdtscp = value.Has(CpuFeatures.Rdtscp);
             _hasXsaveopt = value.Has(CpuFeatures.Xsaveopt);
             _hasXsavec = value.Has(CpuFeatures.Xsavec);
+            _hasInvpcid = value.Has(CpuFeatures.Invpcid);
         }
     }
 
@@ -41,6 +42,7 @@ public sealed partial class Cpu
         {
             if (!m.Has(feature)) v &= ~(1UL << bit);
         }
+        Drop(CpuFeatures.De, 3);
         Drop(CpuFeatures.Pse, 4);
         Drop(CpuFeatures.Pae, 5);
         Drop(CpuFeatures.Pge, 7);
@@ -48,6 +50,7 @@ public sealed partial class Cpu
         Drop(CpuFeatures.Sse, 10);
         Drop(CpuFeatures.Umip, 11);
         Drop(CpuFeatures.Fsgsbase, 16);
+        Drop(CpuFeatures.Pcid, 17);
         Drop(CpuFeatures.Xsave, 18);
         Drop(CpuFeatures.Smep, 20);
         Drop(CpuFeatures.Smap, 21);

@@ -14,7 +14,8 @@ public sealed partial class Cpu
     internal const ulong RepChunk = 16384;
 
     /// <summary>Iterations the current execution of a REP instruction may run (at least 1).</summary>
-    private ulong RepAllowance() => Math.Min(RepChunk, _posLimit - _curPos);
+    private ulong RepAllowance() =>
+        _dbgArmed | (Rflags & Flag.TF) != 0 ? 1 : Math.Min(RepChunk, _posLimit - _curPos);   // debug: a trap may follow any iteration
 
     /// <summary>One iteration completed: every one after the first is an instruction retired and
     /// uses the budget, and the block must be left (its end was computed under the old budget).</summary>

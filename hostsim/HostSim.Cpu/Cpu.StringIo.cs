@@ -43,6 +43,7 @@ public sealed partial class Cpu
                 PortIo?.Out(port, size, v);
                 SetIndex(RSI, si + (ulong)step, am);
             }
+            if (_dbgArmed) CheckIoBreakpoints(port, size);
             if (!rep)
             {
                 return;

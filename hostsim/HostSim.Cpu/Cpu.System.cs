@@ -10,7 +10,7 @@ public sealed unsafe partial class Cpu
         MsrGsBase = 0xC000_0101, MsrKernelGsBase = 0xC000_0102, MsrTscAux = 0xC000_0103;
 
     /// <summary>The value of the CR4 bits this core accepts (others #GP).</summary>
-    public const ulong Cr4Supported = 0xFFF | (1UL << 16) | (1UL << 18) | (1UL << 20) | (1UL << 21);
+    public const ulong Cr4Supported = 0xFFF | (1UL << 16) | (1UL << 17) | (1UL << 18) | (1UL << 20) | (1UL << 21);
 
     public ulong TscAux;
 
@@ -47,6 +47,7 @@ public sealed unsafe partial class Cpu
                     if (seg == SS)
                     {
                         _shadowNext = true;
+                        InhibitDebugExceptions();
                     }
                     return true;
                 }
@@ -65,6 +66,11 @@ public sealed unsafe partial class Cpu
                     ushort sel = (ushort)PeekStack(0, size);
                     LoadDataSegment(d.Aux, sel);
                     SetSp(Gpr[RSP] + (ulong)size);
+                    if (d.Aux == SS)
+                    {
+                        _shadowNext = true;   // like MOV SS: interrupts and debug exceptions wait one instruction
+                        InhibitDebugExceptions();
+                    }
                     return true;
                 }
             case Handler.JmpFar:
@@ -97,7 +103,7 @@ public sealed unsafe partial class Cpu
                 }
                 return true;
             case Handler.Int1:
-                RaiseSoftware(GuestFault.Debug);
+                RaiseTrap(GuestFault.Debug);   // ICEBP: a #DB trap, no DPL check, DR6 unchanged
                 return false;
             case Handler.Ud2:
                 Raise(GuestFault.UD());
@@ -132,6 +138,7 @@ public sealed unsafe partial class Cpu
                     ushort port = d.Aux == 1 ? (ushort)Gpr[RDX] : (ushort)d.Imm;
                     uint v = PortIo?.In(port, size) ?? uint.MaxValue;
                     SetReg(RAX, size, v);
+                    if (_dbgArmed) CheckIoBreakpoints(port, size);
                     return true;
                 }
             case Handler.Out:
@@ -139,6 +146,7 @@ public sealed unsafe partial class Cpu
                     RequireIopl();
                     ushort port = d.Aux == 1 ? (ushort)Gpr[RDX] : (ushort)d.Imm;
                     PortIo?.Out(port, size, (uint)GetReg(RAX, size));
+                    if (_dbgArmed) CheckIoBreakpoints(port, size);
                     return true;
                 }
             case Handler.Lgdt:
@@ -149,6 +157,7 @@ public sealed unsafe partial class Cpu
                     ushort limit = (ushort)Read(la, 2);
                     ulong b = Read(la + 2, Bitness == 64 ? 8 : 4);
                     if (Bitness != 64 && size == 2) b &= 0xFF_FFFF;
+                    if (Bitness == 64) RequireCanonical(b);   // #GP(0) for a non-canonical base (SDM vol. 2 LGDT/LIDT)
                     var t = new DescriptorTableRegister { Base = b, Limit = limit };
                     var which = d.H == Handler.Lgdt ? DescriptorTableLoad.Gdtr : DescriptorTableLoad.Idtr;
                     if (DescriptorTableHook != null && !DescriptorTableHook.AllowLoad(this, which, b, limit, 0)) Raise(GuestFault.GP());
@@ -195,6 +204,7 @@ public sealed unsafe partial class Cpu
                     }
                     var ldt = SegmentRegister.FromDescriptor(sel, lo);
                     ldt.Base |= LongModeActive ? (hi & 0xFFFF_FFFF) << 32 : 0;
+                    if (LongModeActive && !IsCanonical(ldt.Base)) Raise(GuestFault.GP(sel & 0xFFFCu));
                     Ldtr = ldt;
                     return true;
                 }
@@ -242,11 +252,13 @@ public sealed unsafe partial class Cpu
                         n += 2;
                     }
                     if (n > 7) Raise(GuestFault.UD());
+                    CheckGeneralDetect();
                     if (d.H == Handler.MovToDr)
                     {
                         ulong v = GetReg(d.R1, Bitness == 64 ? 8 : 4);
                         if (n >= 6 && (v >> 32) != 0) Raise(GuestFault.GP());
-                        Dr[n] = n == 6 ? v | 0xFFFF0FF0 : n == 7 ? (v | 0x400) : v;
+                        Dr[n] = n == 6 ? v | Dr6Reserved : n == 7 ? (v | 0x400) : v;
+                        RefreshDebugState();
                     }
                     else
                     {
@@ -295,6 +307,9 @@ public sealed unsafe partial class Cpu
             case Handler.Invlpg:
                 RequireCpl0();
                 FlushTlbPage(Ea(d));
+                return true;
+            case Handler.Invpcid:
+                Invpcid(d);
                 return true;
             case Handler.Xsetbv:
                 {
@@ -454,6 +469,7 @@ public sealed unsafe partial class Cpu
                     bool lme = (Efer & 0x100) != 0;
                     if (pg && (Cr0 & 0x8000_0000) == 0 && lme && (Cr4 & 0x20) == 0) Raise(GuestFault.GP());
                     if (!pg && Bitness == 64) Raise(GuestFault.GP());
+                    if (!pg && (Cr4 & Cr4Pcide) != 0) Raise(GuestFault.GP());   // paging off with PCIDs in use
                     if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 0, Cr0, v)) Raise(GuestFault.GP());
                     Cr0 = v | 0x10;
                     Efer = pg && lme ? Efer | 0x400 : Efer & ~0x400UL;
@@ -467,6 +483,9 @@ public sealed unsafe partial class Cpu
                 Cr2 = v;
                 break;
             case 3:
+                // with CR4.PCIDE, bit 63 asks to keep the PCID's translations; it is not stored
+                // (flushing anyway is what the core does: always allowed, see Cpu.Pcid.cs)
+                if ((Cr4 & Cr4Pcide) != 0) v &= ~Cr3NoFlush;
                 if (LongModeActive && (v >> 52) != 0) Raise(GuestFault.GP());
                 if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 3, Cr3, v)) Raise(GuestFault.GP());
                 Cr3 = v;
@@ -475,9 +494,12 @@ public sealed unsafe partial class Cpu
             case 4:
                 if ((v & ~_cr4Allowed) != 0) Raise(GuestFault.GP());
                 if (LongModeActive && (v & 0x20) == 0) Raise(GuestFault.GP());
+                // PCIDE can be set only in IA-32e mode with PCID 0 in CR3 (SDM vol. 3 4.10.1)
+                if ((v & ~Cr4 & Cr4Pcide) != 0 && (!LongModeActive || (Cr3 & 0xFFF) != 0)) Raise(GuestFault.GP());
                 if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 4, Cr4, v)) Raise(GuestFault.GP());
                 Cr4 = v;
                 SyncTranslationContext();   // only a paging or permission bit flushes
+                RefreshDebugState();        // CR4.DE turns R/W = 10 into I/O breakpoints
                 break;
             case 8:
                 if ((v & ~0xFUL) != 0) Raise(GuestFault.GP());
@@ -559,15 +581,20 @@ public sealed unsafe partial class Cpu
     }
 
     /// <summary>#GP(0) unless <paramref name="address"/> is canonical (48-bit linear addresses):
-    /// WRMSR to the FS/GS/kernel-GS bases, LSTAR and CSTAR, and WRFSBASE/WRGSBASE (SDM vol. 2).</summary>
+    /// WRMSR to the FS/GS/kernel-GS bases, LSTAR, CSTAR and the SYSENTER addresses,
+    /// WRFSBASE/WRGSBASE, LGDT/LIDT in 64-bit mode (SDM vol. 2). LLDT/LTR check their 16-byte
+    /// descriptor's base with <see cref="IsCanonical"/> and #GP(selector).</summary>
     private ulong RequireCanonical(ulong address)
     {
-        if ((ulong)((long)(address << 16) >> 16) != address)
+        if (!IsCanonical(address))
         {
             Raise(GuestFault.GP());
         }
         return address;
     }
+
+    /// <summary>True when bits 63:47 of <paramref name="address"/> are all equal (48-bit linear addresses).</summary>
+    private static bool IsCanonical(ulong address) => (ulong)((long)(address << 16) >> 16) == address;
 
     // ---- segments and descriptor tables ----
 
@@ -671,6 +698,7 @@ public sealed unsafe partial class Cpu
         if (LongModeActive)
         {
             tr.Base |= (hi & 0xFFFF_FFFF) << 32;
+            if (!IsCanonical(tr.Base)) Raise(GuestFault.GP(sel & 0xFFFCu));   // before the busy bit is set
         }
         // mark busy in the GDT
         WriteSystem(Gdtr.Base + (ulong)(sel & ~7), 8, lo | (2UL << 40));

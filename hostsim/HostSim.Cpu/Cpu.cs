@@ -211,6 +211,9 @@ public sealed unsafe partial class Cpu
         Efer = 0;
         Xcr0 = 1;
         PowerOnDr.CopyTo(Dr, 0);
+        _dbgPending = 0;
+        _dbgStepThis = _dbgSsShadow = false;
+        RefreshDebugState();
         KernelGsBase = Star = Lstar = Cstar = Sfmask = 0;
         Pat = PowerOnPat;
         ApicBase = PowerOnApicBase;
@@ -296,12 +299,29 @@ public sealed unsafe partial class Cpu
         _extraRetired = 0;
         _deadlineCountdown = DeadlineCheckBlocks;
         _inRun = true;
+        _debugStop = null;
         SyncTranslationContext();
+        RefreshDebugState();
+        if ((Rflags & Flag.RF) != 0 && !_rfArmed)
+        {
+            // RF set from outside (the host, a debugger): like after IRET, it suppresses instruction
+            // breakpoints for the next instruction and is cleared once that one completes
+            _rfArmed = true;
+            _rfClearAt = _recentCount + 1;
+        }
         try
         {
             var stop = ExecuteBlocks();
             if (stop == StopReason.Exception)
             {
+                if (_debugStop is { } debug)
+                {
+                    // a #DB from the debug checks at a boundary (Cpu.Debug.cs): RIP and the ring are final
+                    _debugStop = null;
+                    InstructionsRetired += (long)(_recentCount - _runStartPos) + _extraRetired;
+                    PendingException = debug;
+                    return stop;
+                }
                 return TakeFault(_softFault, software: false); // a micro-op's fault, returned without a host exception
             }
             InstructionsRetired += (long)(_recentCount - _runStartPos) + _extraRetired;
@@ -309,7 +329,7 @@ public sealed unsafe partial class Cpu
         }
         catch (GuestFaultException e)
         {
-            return TakeFault(e.Fault, e.IsSoftwareInterrupt);
+            return TakeFault(e.Fault, e.IsSoftwareInterrupt || e.IsTrap, e.IsTrap);
         }
         finally
         {
@@ -324,8 +344,9 @@ public sealed unsafe partial class Cpu
     /// <see cref="_curPos"/>): it is not retired, except a software interrupt, which completes
     /// (RIP already points after it); for a fault RIP goes back to the instruction.
     /// </summary>
-    private StopReason TakeFault(GuestFault fault, bool software)
+    private StopReason TakeFault(GuestFault fault, bool software, bool trap = false)
     {
+        DiscardDebugTraps();
         ulong rip = CurrentInstructionRip;
         InstructionsRetired += (long)(_curPos - _runStartPos) + (software ? 1 : 0) + _extraRetired;
         _recentCount = _curPos + 1;
@@ -337,7 +358,7 @@ public sealed unsafe partial class Cpu
         {
             Cr2 = fault.Cr2;
         }
-        PendingException = new PendingException(fault, software, rip);
+        PendingException = new PendingException(fault, software && !trap, rip, trap);
         return StopReason.Exception;
     }
 
@@ -364,6 +385,18 @@ public sealed unsafe partial class Cpu
     {
         _fault.Fault = fault;
         _fault.IsSoftwareInterrupt = false;
+        _fault.IsTrap = false;
+        throw _fault;
+    }
+
+    /// <summary>A trap-class exception raised by the instruction itself (INT1/ICEBP): it completes,
+    /// RIP points after it, and it is delivered like a hardware exception (no gate DPL check).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RaiseTrap(byte vector)
+    {
+        _fault.Fault = new GuestFault(vector, false, 0, 0);
+        _fault.IsSoftwareInterrupt = false;
+        _fault.IsTrap = true;
         throw _fault;
     }
 
@@ -372,6 +405,7 @@ public sealed unsafe partial class Cpu
     {
         _fault.Fault = new GuestFault(vector, false, 0, 0);
         _fault.IsSoftwareInterrupt = true;
+        _fault.IsTrap = false;
         throw _fault;
     }
 

@@ -13,13 +13,14 @@ public static class CpuFeatures
         Pat = "pat", Clflush = "clflush", Fxsr = "fxsr", Sse = "sse", Sse2 = "sse2", Cx16 = "cx16", Pcid = "pcid", Popcnt = "popcnt",
         Xsave = "xsave", Fsgsbase = "fsgsbase", Bmi1 = "bmi1", Smep = "smep", Invpcid = "invpcid", ZeroFcsFds = "zero-fcs-fds",
         Smap = "smap", Umip = "umip", Xsaveopt = "xsaveopt", Xsavec = "xsavec", LahfLm = "lahf-lm", Abm = "abm",
-        Syscall = "syscall", Nx = "nx", Rdtscp = "rdtscp", Lm = "lm";
+        Syscall = "syscall", Nx = "nx", Rdtscp = "rdtscp", Lm = "lm", De = "de";
 
     private const uint Ext = 0x8000_0001;
 
     /// <summary>Every feature bit the core implements, in CPUID order.</summary>
     public static readonly IReadOnlyList<CpuFeature> Implemented =
     [
+        new(De, 1, 0, CpuidRegister.Edx, 2, "debugging extensions: CR4.DE (DR4/DR5 #UD, I/O breakpoints)"),
         new(Pse, 1, 0, CpuidRegister.Edx, 3, "4 MiB pages (CR4.PSE)"),
         new(Tsc, 1, 0, CpuidRegister.Edx, 4, "RDTSC, CR4.TSD"),
         new(Msr, 1, 0, CpuidRegister.Edx, 5, "RDMSR/WRMSR"),
@@ -34,11 +35,13 @@ public static class CpuFeatures
         new(Sse, 1, 0, CpuidRegister.Edx, 25, "SSE", Fxsr),
         new(Sse2, 1, 0, CpuidRegister.Edx, 26, "SSE2", Sse),
         new(Cx16, 1, 0, CpuidRegister.Ecx, 13, "CMPXCHG16B"),
+        new(Pcid, 1, 0, CpuidRegister.Ecx, 17, "process-context identifiers (CR4.PCIDE, CR3 bit 63)", Lm),
         new(Popcnt, 1, 0, CpuidRegister.Ecx, 23, "POPCNT"),
         new(Xsave, 1, 0, CpuidRegister.Ecx, 26, "XSAVE/XRSTOR/XSETBV/XGETBV, CR4.OSXSAVE (x87 and SSE state)", Fxsr),
         new(Fsgsbase, 7, 0, CpuidRegister.Ebx, 0, "RDFSBASE/RDGSBASE/WRFSBASE/WRGSBASE (CR4.FSGSBASE)", Lm),
         new(Bmi1, 7, 0, CpuidRegister.Ebx, 3, "ANDN, BEXTR, BLSI, BLSMSK, BLSR, TZCNT"),
         new(Smep, 7, 0, CpuidRegister.Ebx, 7, "supervisor-mode execution prevention (CR4.SMEP)"),
+        new(Invpcid, 7, 0, CpuidRegister.Ebx, 10, "INVPCID (all four types)", Pcid),
         new(ZeroFcsFds, 7, 0, CpuidRegister.Ebx, 13, "FPU CS and DS deprecated (stored as zero)"),
         new(Smap, 7, 0, CpuidRegister.Ebx, 20, "supervisor-mode access prevention (CR4.SMAP, STAC/CLAC)"),
         new(Umip, 7, 0, CpuidRegister.Ecx, 2, "user-mode instruction prevention (CR4.UMIP)"),
@@ -55,7 +58,7 @@ public static class CpuFeatures
     /// <summary>Features real CPUs (and QEMU) have that this core does not implement: never advertised.</summary>
     public static readonly IReadOnlySet<string> NotImplemented = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
-        "fpu", "vme", "de", "pcid", "invpcid", "mce", "apic", "mtrr", "mca", "pse36", "mmx", "ds", "acpi", "ss", "ht", "tm", "pbe",
+        "fpu", "vme", "mce", "apic", "mtrr", "mca", "pse36", "mmx", "ds", "acpi", "ss", "ht", "tm", "pbe",
         "sse3", "pni", "pclmulqdq", "dtes64", "monitor", "ds-cpl", "vmx", "smx", "est", "tm2", "ssse3", "cid", "fma", "xtpr",
         "pdcm", "dca", "sse4.1", "sse4_1", "sse4.2", "sse4_2", "x2apic", "movbe", "tsc-deadline", "aes", "avx", "f16c", "rdrand",
         "hypervisor", "tsc-adjust", "sgx", "hle", "avx2", "bmi2", "erms", "rtm", "mpx", "avx512f", "avx512dq", "rdseed", "adx",

@@ -11,7 +11,7 @@ public static class CpuModels
 {
     private static readonly string[] X86_64 =
     [
-        CpuFeatures.Pse, CpuFeatures.Tsc, CpuFeatures.Msr, CpuFeatures.Pae, CpuFeatures.Cx8, CpuFeatures.Sep, CpuFeatures.Pge,
+        CpuFeatures.De, CpuFeatures.Pse, CpuFeatures.Tsc, CpuFeatures.Msr, CpuFeatures.Pae, CpuFeatures.Cx8, CpuFeatures.Sep, CpuFeatures.Pge,
         CpuFeatures.Cmov, CpuFeatures.Pat, CpuFeatures.Clflush, CpuFeatures.Fxsr, CpuFeatures.Sse, CpuFeatures.Sse2,
         CpuFeatures.Cx16, CpuFeatures.LahfLm, CpuFeatures.Syscall, CpuFeatures.Nx, CpuFeatures.Lm,
     ];
@@ -19,17 +19,17 @@ public static class CpuModels
     private static string[] Plus(string[] baseSet, params string[] more) => [.. baseSet, .. more];
 
     private static readonly string[] NehalemSet = Plus(X86_64, CpuFeatures.Popcnt, CpuFeatures.Rdtscp);
-    private static readonly string[] WestmereSet = Plus(NehalemSet);
+    private static readonly string[] WestmereSet = Plus(NehalemSet, CpuFeatures.Pcid);
     private static readonly string[] SandyBridgeSet = Plus(WestmereSet, CpuFeatures.Xsave, CpuFeatures.Xsaveopt);
     private static readonly string[] IvyBridgeSet = Plus(SandyBridgeSet, CpuFeatures.Fsgsbase, CpuFeatures.Smep);
-    private static readonly string[] HaswellSet = Plus(IvyBridgeSet, CpuFeatures.Bmi1, CpuFeatures.Abm, CpuFeatures.ZeroFcsFds);
+    private static readonly string[] HaswellSet = Plus(IvyBridgeSet, CpuFeatures.Bmi1, CpuFeatures.Abm, CpuFeatures.Invpcid, CpuFeatures.ZeroFcsFds);
     private static readonly string[] BroadwellSet = Plus(HaswellSet, CpuFeatures.Smap);
     private static readonly string[] SkylakeSet = Plus(BroadwellSet, CpuFeatures.Xsavec);
     private static readonly string[] IcelakeSet = Plus(SkylakeSet, CpuFeatures.Umip);
     private static readonly string[] EpycSet = Plus(X86_64, CpuFeatures.Popcnt, CpuFeatures.Rdtscp, CpuFeatures.Abm, CpuFeatures.Xsave,
         CpuFeatures.Xsaveopt, CpuFeatures.Xsavec, CpuFeatures.Fsgsbase, CpuFeatures.Bmi1, CpuFeatures.Smep, CpuFeatures.Smap);
     private static readonly string[] EpycRomeSet = Plus(EpycSet, CpuFeatures.Umip);
-    private static readonly string[] EpycMilanSet = Plus(EpycRomeSet);
+    private static readonly string[] EpycMilanSet = Plus(EpycRomeSet, CpuFeatures.Pcid, CpuFeatures.Invpcid);
 
     /// <summary>The model used without <c>--cpu</c>: an Intel server part with every feature the core has,
     /// which mainstream 64-bit guests (and HekiGuest's protections: SMEP, SMAP, UMIP, NX) accept.</summary>

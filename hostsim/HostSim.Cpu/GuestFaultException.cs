@@ -5,6 +5,7 @@ internal sealed class GuestFaultException : Exception
 {
     public GuestFault Fault;
     public bool IsSoftwareInterrupt;
+    public bool IsTrap;
 
     public GuestFaultException() : base("guest fault")
     {

@@ -24,7 +24,7 @@ internal enum Handler : ushort
     In, Out, Cli, Sti, Stac, Clac, Hlt, Lgdt, Lidt, Sgdt, Sidt, Ltr, Lldt, Str, Sldt, MovToCr, MovFromCr, MovToDr, MovFromDr,
     Rdmsr, Wrmsr, Rdtsc, Rdtscp, Cpuid, Iret, Int, Int3, Into, Int1, Ud2, Invlpg, Xsetbv, Xgetbv,
     Fninit, Fnstcw, Fldcw, Fxsave, Fxrstor, Ldmxcsr, Stmxcsr, Swapgs, Syscall, Sysret, Vmcall, Vmmcall, Wbinvd, Clts,
-    Lar, Lsl, Verr, Verw, Rdfsbase, Wrfsbase, Sysenter, Sysexit,
+    Lar, Lsl, Verr, Verw, Rdfsbase, Wrfsbase, Sysenter, Sysexit, Invpcid,
     // x87 control and state management (Cpu.X87Environment.cs), XSAVE family (Cpu.Xsave.cs), SMSW
     Fwait, Fnstenv, Fldenv, Fnsave, Frstor, Fnstsw, Fnclex, X87Arithmetic, Xsave, Xsaveopt, Xsavec, Xrstor, Smsw,
     // BMI1 besides ANDN (Cpu.Bmi1.cs)

@@ -515,6 +515,7 @@ internal static class OpBuilder
             case Mnemonic.Ud0:
             case Mnemonic.Ud1: return Handler.Ud2;
             case Mnemonic.Invlpg: return Handler.Invlpg;
+            case Mnemonic.Invpcid: return Handler.Invpcid;
             case Mnemonic.Xsetbv: return Handler.Xsetbv;
             case Mnemonic.Xgetbv: return Handler.Xgetbv;
             case Mnemonic.Fninit: return Handler.Fninit;

@@ -66,6 +66,7 @@ public sealed class CpuidFeatureTests
     /// <summary>(leaf, subleaf, register, bit) -> what it names and code that uses it.</summary>
     private static readonly Dictionary<(uint Leaf, uint Sub, char Reg, int Bit), (string Name, Action<Assembler> Use)> Features = new()
     {
+        [(1, 0, 'd', 2)] = ("DE", a => { SetCr4(a, 3); a.mov(rax, dr7); a.mov(dr7, rax); }),
         [(1, 0, 'd', 3)] = ("PSE", a => SetCr4(a, 4)),
         [(1, 0, 'd', 4)] = ("TSC", a => a.rdtsc()),
         [(1, 0, 'd', 5)] = ("MSR", a => { a.mov(ecx, 0x10); a.rdmsr(); a.wrmsr(); }),
@@ -80,6 +81,7 @@ public sealed class CpuidFeatureTests
         [(1, 0, 'd', 25)] = ("SSE", a => { a.addps(xmm0, xmm1); a.stmxcsr(__dword_ptr[Data]); a.ldmxcsr(__dword_ptr[Data]); a.sfence(); }),
         [(1, 0, 'd', 26)] = ("SSE2", a => { a.paddq(xmm0, xmm1); a.addpd(xmm2, xmm3); a.lfence(); a.mfence(); }),
         [(1, 0, 'c', 13)] = ("CX16", a => { a.mov(edi, (uint)Data); a.cmpxchg16b(__xmmword_ptr[rdi]); }),
+        [(1, 0, 'c', 17)] = ("PCID", a => { SetCr4(a, 17); a.mov(rax, 1UL | 1UL << 63); a.mov(cr3, rax); a.mov(rax, 2UL); a.mov(cr3, rax); }),
         [(1, 0, 'c', 23)] = ("POPCNT", a => a.popcnt(eax, ebx)),
         [(1, 0, 'c', 26)] = ("XSAVE", a =>
         {
@@ -104,6 +106,11 @@ public sealed class CpuidFeatureTests
             a.tzcnt(eax, ebx);
         }),
         [(7, 0, 'b', 7)] = ("SMEP", a => SetCr4(a, 20)),
+        [(7, 0, 'b', 10)] = ("INVPCID", a =>
+        {
+            a.mov(edi, (uint)Data);
+            for (uint type = 0; type < 4; type++) { a.mov(eax, type); a.invpcid(rax, __[rdi]); }
+        }),
         [(7, 0, 'b', 13)] = ("FPU CS/DS deprecated", a => a.fnstenv(__[Data])),
         [(7, 0, 'b', 20)] = ("SMAP", a => { SetCr4(a, 21); a.stac(); a.clac(); }),
         [(7, 0, 'c', 2)] = ("UMIP", a => { SetCr4(a, 11); a.smsw(eax); a.sgdt(__[Data]); }),

@@ -30,7 +30,9 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
         _chainLength = 0;
         GuestFault fault = pending.Fault;
         bool software = pending.IsSoftwareInterrupt;
-        ulong faultRip = pending.InstructionRip;
+        // a trap (#DB for single-step, data/I/O breakpoints, INT1) returns to the next instruction,
+        // and so does a fault raised while delivering it
+        ulong faultRip = pending.IsTrap ? cpu.Rip : pending.InstructionRip;
         ulong returnRip = software ? cpu.Rip : faultRip;
         for (int step = 0; step < 8; step++)
         {
@@ -83,8 +85,9 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
     private static bool IsContributory(GuestFault f) => f.Vector is 0 or 10 or 11 or 12 or 13;
 
     /// <summary>Fault-class exceptions (SDM vol. 3 table 6-1): #DE, #BR, #UD, #NM, #TS, #NP, #SS,
-    /// #GP, #PF, #MF, #AC, #XM, #VE, #CP. The core raises #DB only as a trap (INT1, an ICEBP-style
-    /// software interrupt), so #DB is never one here.</summary>
+    /// #GP, #PF, #MF, #AC, #XM, #VE, #CP. #DB is not one of them for RF: traps push RF as it is,
+    /// and the #DB faults (instruction breakpoints, DR7.GD) leave RF to the debugger (SDM vol. 3
+    /// 18.3.1.1: the handler sets RF in the image to resume past an instruction breakpoint).</summary>
     private static bool IsFaultClass(byte vector) => vector is 0 or 5 or 6 or 7 or 10 or 11 or 12 or 13 or 14 or 16 or 17 or 19 or 20 or 21;
 
     private GuestFault? TryDeliver(GuestFault fault, ulong returnRip, bool software)

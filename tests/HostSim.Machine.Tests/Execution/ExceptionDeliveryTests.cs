@@ -23,6 +23,7 @@ public sealed class ExceptionDeliveryTests
         g.Emit(Code, a => { a.nop(); a.ud2(); });
         g.Cpu.Gpr[Processor.RSP] = StackTop + 8;                 // misaligned on purpose
         g.Cpu.Rflags = 0x202 | (1UL << 8) | (1UL << 14);            // IF, TF, NT
+        g.Cpu.Rip = Code + 1;                                       // start at the UD2: TF would trap after the NOP
         var pending = g.RunToException();
         Assert.Equal(GuestFault.InvalidOpcode, pending.Fault.Vector);
         Assert.False(pending.Fault.HasErrorCode);

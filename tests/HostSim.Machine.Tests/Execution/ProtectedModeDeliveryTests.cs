@@ -26,6 +26,7 @@ public sealed class ProtectedModeDeliveryTests
         g.Gate(6);
         g.Emit(Code, a => { a.nop(); a.ud2(); });
         g.Cpu.Rflags = 0x202 | Flag.TF | Flag.NT;
+        g.Cpu.Rip = Code + 1;                                   // start at the UD2: TF would trap after the NOP
         var pending = g.RunToException();
         Assert.Equal(GuestFault.InvalidOpcode, pending.Fault.Vector);
 
