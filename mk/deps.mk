@@ -2,10 +2,12 @@
 # grub-pc-bin and grub-efi-amd64-bin: the ISO boots on BIOS and UEFI; ovmf: the UEFI firmware the
 # boot tests run it under (OVMF_FD).
 DEPS_PACKAGES := qemu-system-x86 grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools ovmf
+# socat: the QMP tests drive hostsim's control socket with it as a user would (docs/vmm.md).
+DEPS_PACKAGES += socat
 OVMF_FD ?= /usr/share/ovmf/OVMF.fd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps deps-iso deps-qemu
+.PHONY: deps deps-iso deps-qemu deps-qmp
 deps:
 	@missing=""; for p in $(DEPS_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
@@ -21,3 +23,5 @@ deps-iso:
 	  && [ -d /usr/lib/grub/i386-pc ] && [ -d /usr/lib/grub/x86_64-efi ] || $(MAKE) --no-print-directory deps
 deps-qemu:
 	@command -v qemu-system-x86_64 >/dev/null && [ -f $(OVMF_FD) ] || $(MAKE) --no-print-directory deps
+deps-qmp:
+	@command -v socat >/dev/null || $(MAKE) --no-print-directory deps

@@ -76,7 +76,7 @@ internal sealed class QmpFramer
 
     private void Emit(List<string> done)
     {
-        done.Add(Encoding.UTF8.GetString(_text.ToArray()));
+        done.Add(Encoding.UTF8.GetString(_text.ToArray()).TrimEnd());
         Clear();
     }
 }

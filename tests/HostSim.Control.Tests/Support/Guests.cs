@@ -61,8 +61,14 @@ internal static class Guests
     /// </summary>
     public static byte[] TogglesSmep(uint spinFirst = 0) => Kernel(a =>
     {
-        var handler = a.CreateLabel();
         var spin = a.CreateLabel();
+        // #GP handler first, at a known address (Entry + 2, jumped over): drop the error code,
+        // step over the faulting instruction (EDI bytes), count (8 bytes of code)
+        a.db(0xEB, 0x08);
+        a.add(esp, 4);
+        a.add(__dword_ptr[esp], edi);
+        a.inc(esi);
+        a.iretd();
         // GDT at 0x3000: null, flat code 0x08, flat data 0x10; GDTR at 0x3100; IDTR at 0x3200
         a.mov(__dword_ptr[0x3000], 0); a.mov(__dword_ptr[0x3004], 0);
         a.mov(__dword_ptr[0x3008], 0x0000FFFF); a.mov(__dword_ptr[0x300C], 0x00CF9A00);
@@ -70,7 +76,7 @@ internal static class Guests
         a.mov(__word_ptr[0x3100], 0x17); a.mov(__dword_ptr[0x3102], 0x3000);
         a.lgdt(__[0x3100]);
         // IDT at 0x2000, gate 13 (#GP) -> handler, 32-bit interrupt gate
-        a.lea(eax, __[handler]);
+        a.mov(eax, Entry + 2);
         a.mov(__word_ptr[0x2000 + 13 * 8], ax);
         a.mov(__word_ptr[0x2000 + 13 * 8 + 2], 0x08);
         a.mov(__word_ptr[0x2000 + 13 * 8 + 4], 0x8E00);
@@ -103,12 +109,6 @@ internal static class Guests
         a.shl(esi, 3); a.or(eax, esi);
         a.@out(0xF4, al);
         a.hlt();
-        // #GP: drop the error code, step over the 3-byte MOV CR4, count
-        a.Label(ref handler);
-        a.add(esp, 4);
-        a.add(__dword_ptr[esp], edi);
-        a.inc(esi);
-        a.iretd();
     });
 
     /// <summary>The exit code <see cref="TogglesSmep"/> ends with.</summary>
