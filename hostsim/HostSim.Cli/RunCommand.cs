@@ -115,7 +115,7 @@ public static class RunCommand
         string? tracePath, string bootText, bool quiet, ControlSettings settings, HekiHostOptions? heki, string? eventsPath, string? serialPath,
         bool stopOnUnimplemented, CpuModel cpuModel)
     {
-        if (settings.Vtl1Debug && heki is not null) throw new UsageError("--show-vtl1 (or the policy key vtl1-debug) needs --profile vsm (the only profile with a VTL1)");
+        if (settings.Vtl1Debug && heki is not null) throw new UsageError("--show-vtl1 needs --profile vsm (the only profile with a VTL1; the policy key vtl1-debug is the same opt-in)");
         ulong memory = ValueParsers.ParseSize(memoryText);
         if (memory < (2UL << 20) || memory > (16UL << 30) || (memory & 0xFFF) != 0)
             throw new UsageError($"--memory {memoryText}: must be a multiple of 4 KiB between 2M and 16G");
