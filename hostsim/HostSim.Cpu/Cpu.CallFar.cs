@@ -27,11 +27,15 @@ public sealed partial class Cpu
             offset = d.Imm;
             sel = (ushort)d.Imm2;
         }
-        if ((sel & ~3) == 0)
+        if (RealMode)
+        {
+            // real mode: no descriptor, CS = selector x 16 (LoadCodeSegment)
+        }
+        else if ((sel & ~3) == 0)
         {
             Raise(GuestFault.GP());
         }
-        ulong desc = ReadDescriptor(sel);
+        ulong desc = RealMode ? 0x0000_9B00_0000_0000UL | ((ulong)Cpl << 45) : ReadDescriptor(sel);
         bool codeOrData = ((desc >> 44) & 1) != 0;
         int type = (int)(desc >> 40) & 0xF;
         if (!codeOrData && (type == 0xC || type == 0x4))
@@ -41,7 +45,7 @@ public sealed partial class Cpu
         bool isCode = codeOrData && (type & 8) != 0;
         bool conforming = (type & 4) != 0;
         int dpl = (int)(desc >> 45) & 3;
-        if (!isCode || (conforming ? dpl > Cpl : dpl != Cpl || (sel & 3) > Cpl))
+        if (!RealMode && (!isCode || (conforming ? dpl > Cpl : dpl != Cpl || (sel & 3) > Cpl)))
         {
             Raise(GuestFault.GP(sel & 0xFFFCu));
         }

@@ -622,8 +622,26 @@ public sealed unsafe partial class Cpu
         return (lo, hi);
     }
 
+    /// <summary>CR0.PE = 0: segment loads set the selector and base = selector x 16 and keep the
+    /// hidden limit and attributes (SDM vol. 3 20.1); no descriptor tables, no privilege checks.</summary>
+    private bool RealMode => (Cr0 & 1) == 0;
+
+    private void LoadRealModeSegment(int seg, ushort sel)
+    {
+        var s = Segments[seg];
+        s.Selector = sel;
+        s.Base = (ulong)sel << 4;
+        Segments[seg] = s;
+        UpdateMode();
+    }
+
     private void LoadDataSegment(int seg, ushort sel)
     {
+        if (RealMode)
+        {
+            LoadRealModeSegment(seg, sel);
+            return;
+        }
         if ((sel & ~3) == 0)
         {
             if (seg == SS && (Bitness != 64 || (sel & 3) != Cpl))
@@ -654,6 +672,12 @@ public sealed unsafe partial class Cpu
     /// <summary>Loads CS from the GDT/LDT for a far JMP/RET/IRET at the same or a new privilege level.</summary>
     private void LoadCodeSegment(ushort sel, ulong offset, int? newCpl = null)
     {
+        if (RealMode)
+        {
+            LoadRealModeSegment(CS, sel);
+            Rip = offset & 0xFFFF_FFFF;
+            return;
+        }
         if ((sel & ~3) == 0)
         {
             Raise(GuestFault.GP());
@@ -710,6 +734,12 @@ public sealed unsafe partial class Cpu
     {
         ulong ip = PeekStack(0, size);
         ushort sel = (ushort)PeekStack((ulong)size, size);
+        if (RealMode)
+        {
+            LoadCodeSegment(sel, ip);
+            SetSp(Gpr[RSP] + (ulong)(2 * size) + popExtra);
+            return;
+        }
         int rpl = sel & 3;
         if (rpl < Cpl)
         {
@@ -733,6 +763,16 @@ public sealed unsafe partial class Cpu
         ulong ip = PeekStack(0, size);
         ushort sel = (ushort)PeekStack((ulong)size, size);
         ulong flags = PeekStack((ulong)(2 * size), size);
+        if (RealMode)
+        {
+            // IP, CS, FLAGS (the 16- or 32-bit forms); every writable flag, IOPL included (CPL 0)
+            LoadCodeSegment(sel, size == 2 ? ip & 0xFFFF : ip);
+            SetSp(Gpr[RSP] + (ulong)(3 * size));
+            ulong w = Flag.Writable | Flag.VIF | Flag.VIP;
+            if (size == 2) w &= 0xFFFF;
+            Rflags = (Rflags & ~w) | (flags & w) | Flag.Reserved1;
+            return;
+        }
         int rpl = sel & 3;
         if (rpl < Cpl)
         {
