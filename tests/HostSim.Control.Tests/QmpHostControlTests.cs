@@ -141,20 +141,23 @@ public sealed class QmpHostControlTests : IDisposable
     }
 
     [Theory]
-    [InlineData("heki", false, "[0]")]
-    [InlineData("none", false, "[0]")]
-    [InlineData("vsm", true, "[0]")]
-    public void Vtl_state_is_reported_per_profile(string profile, bool vsm, string enabled)
+    [InlineData("heki", false)]
+    [InlineData("none", false)]
+    [InlineData("vsm", false)]
+    [InlineData("vsm", true)]
+    public void Vtl_state_is_reported_per_profile(string profile, bool vtl1Debug)
     {
-        string policy = _files.Write("p.json", "{\"vtl1-debug\": true}");
+        // the VTL1 debug opt-in (policy key vtl1-debug) only makes sense where there is a VTL1
+        string policy = _files.Write("p.json", $"{{\"vtl1-debug\": {(vtl1Debug ? "true" : "false")}}}");
         var (vm, c) = StartPaused(_smep, "--profile", profile, "--policy", policy);
         using var _ = vm;
         using var __ = c;
         var v = c.Execute("hostsim-query-vtl")["return"]!;
-        Assert.Equal(vsm, (bool)v["vsm"]!);
+        Assert.Equal(profile == "vsm", (bool)v["vsm"]!);
         Assert.Equal(0, (int)v["current-vtl"]!);
-        Assert.Equal(enabled, v["enabled-vtls"]!.ToJsonString());
-        Assert.True((bool)v["vtl1-debug"]!);
+        Assert.Equal("[0]", v["enabled-vtls"]!.ToJsonString());
+        Assert.Equal(vtl1Debug, (bool)v["vtl1-debug"]!);
+        if (profile == "vsm") Assert.Equal(0, (int)v["vps"]![0]!["current-vtl"]!);
         c.Execute("quit");
         vm.WaitForExit(TimeSpan.FromSeconds(30));
     }

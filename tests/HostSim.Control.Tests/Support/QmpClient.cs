@@ -57,6 +57,8 @@ internal sealed class QmpClient : IDisposable
 
     public void SendRaw(string text) => _socket.Send(Encoding.UTF8.GetBytes(text));
 
+    public void SendBytes(ReadOnlySpan<byte> bytes) => _socket.Send(bytes);
+
     /// <summary>Sends {"execute": ...} and returns the reply (events met meanwhile are kept).</summary>
     public JsonObject Execute(string command, JsonObject? arguments = null, JsonNode? id = null)
     {
