@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -5,14 +6,17 @@ namespace HekiGuest.Tests.Boot;
 
 /// <summary>
 /// hostsim's policy-free Hyper-V VSM host (--profile vsm, docs/vtl.md) offers no HekiGuest
-/// range, so today's kernel finds no HekiGuest interface and runs guest-only: every self-test
-/// reports exactly what it reports with no host interface at all (--profile none), the heki
-/// attacks SKIPping on both.
+/// range, so the kernel finds no HekiGuest interface; it finds VSM instead and starts its own
+/// VTL1 monitor (docs/vtl.md section 15). Every other self-test reports exactly what it reports
+/// with no host interface at all (--profile none); the vtl1 group PASSes on vsm and SKIPs on none.
 /// </summary>
-public sealed class VsmProfileBootTests(ITestOutputHelper output)
+public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
 {
+    private const string MonitorGroup = "vtl1";
+    private const int MonitorTests = 5;
+
     [Fact]
-    public async Task The_kernel_on_the_vsm_profile_reports_what_it_reports_with_no_interface()
+    public async Task The_kernel_on_the_vsm_profile_starts_its_monitor_and_otherwise_reports_what_it_reports_with_no_interface()
     {
         var request = BootRequest.Pvh("vsm-profile", KernelBoot.Deadline);
         var vsm = KernelBoot.BootAsync(GuestHosts.HostSim, request with { HostSimArguments = ["--profile", "vsm"] }, output);
@@ -20,9 +24,75 @@ public sealed class VsmProfileBootTests(ITestOutputHelper output)
         var (v, n) = (await vsm, await none);
         Assert.Equal(GuestExitCodes.AllPassed, v.ExitCode);
         Assert.Equal(GuestExitCodes.AllPassed, n.ExitCode);
-        var differences = ResultSetComparison.Differences("hostsim --profile vsm", v.Transcript, "hostsim --profile none", n.Transcript);
+        var differences = ResultSetComparison.Differences("hostsim --profile vsm", v.Transcript, "hostsim --profile none", n.Transcript)
+            .Where(d => !d.StartsWith($"'{MonitorGroup}: ", StringComparison.Ordinal)).ToList();
         Assert.True(differences.Count == 0, "result sets differ:\n" + string.Join('\n', differences));
         Assert.True(v.Transcript.Results.Count >= 100, $"only {v.Transcript.Results.Count} results: the comparison would prove little");
         Assert.Contains(v.Transcript.Results, r => r.Id.Group == "heki" && r.Kind == ResultKind.Skip);
+
+        var onVsm = v.Transcript.Results.Where(r => r.Id.Group == MonitorGroup).ToList();
+        var onNone = n.Transcript.Results.Where(r => r.Id.Group == MonitorGroup).ToList();
+        Assert.Equal(MonitorTests, onVsm.Count);
+        Assert.All(onVsm, r => Assert.Equal(ResultKind.Pass, r.Kind));
+        Assert.Equal(MonitorTests, onNone.Count);
+        Assert.All(onNone, r => Assert.Equal(ResultKind.Skip, r.Kind));
+        Assert.Contains("boot: mode vtl1\n", v.SerialText, StringComparison.Ordinal);
+        Assert.Contains("boot: mode guest-only\n", n.SerialText, StringComparison.Ordinal);
+        Assert.Contains("\nvtl1: monitor 1.0 up: ", v.SerialText, StringComparison.Ordinal);
+        Assert.DoesNotContain("\nvtl1: ", n.SerialText, StringComparison.Ordinal);
+
+        // The VTL1 memory attack: the kernel's one expected intercept, the monitor's one denial
+        // line at that address, and the host's one memory intercept event there.
+        var expected = ExpectLine().Matches(v.SerialText);
+        Assert.Single(expected);
+        var gpa = expected[0].Groups[1].Value;
+        var denials = DenialLine().Matches(v.SerialText);
+        Assert.Single(denials);
+        Assert.Equal(gpa, denials[0].Groups[1].Value);
+        Assert.NotNull(v.EventsLogPath);
+        var intercepts = HostEvent.ReadLog(v.EventsLogPath!).Where(e => e.Event == "intercept").ToList();
+        var single = Assert.Single(intercepts);
+        Assert.Equal("memory", single.Get("kind"));
+        Assert.Equal("read", single.Get("access"));
+        Assert.True(HostEvent.SameValue(gpa, single.Get("gpa")!), $"intercept at {single.Get("gpa")}, expected {gpa}");
     }
+
+    [Fact]
+    public async Task A_monitor_image_altered_inside_the_kernel_is_refused_and_the_kernel_boots_without_it()
+    {
+        var root = KernelArtifacts.FindRepositoryRoot(AppContext.BaseDirectory);
+        var artifacts = KernelArtifacts.InRepository(root);
+        var kernel = await File.ReadAllBytesAsync(KernelArtifacts.Require(artifacts.KernelElf));
+        var monitor = await File.ReadAllBytesAsync(KernelArtifacts.Require(Path.Combine(root, "build", "monitor", "Vtl1Monitor.stripped.elf")));
+        var at = kernel.AsSpan().IndexOf(monitor);
+        Assert.True(at > 0, "the monitor image is not embedded in build/kernel.elf");
+        kernel[at + (monitor.Length / 2)] ^= 0x01;
+        var directory = Directory.CreateTempSubdirectory("heki-tampered-monitor-");
+        try
+        {
+            var tampered = Path.Combine(directory.FullName, "kernel.elf");
+            await File.WriteAllBytesAsync(tampered, kernel);
+            var host = new HostSimHost(artifacts with { KernelElf = tampered }, Path.Combine(root, "build", "hostsim", "hostsim.dll"));
+            var request = BootRequest.Pvh("vsm-tampered-monitor", KernelBoot.Deadline) with { HostSimArguments = ["--profile", "vsm"] };
+            var outcome = await host.BootAsync(request);
+            output.WriteLine(outcome.SerialText);
+            Assert.Equal(GuestExitCodes.AllPassed, outcome.ExitCode);
+            Assert.Contains("monitor: not started: the embedded monitor's SHA-256 is not the digest built into the kernel: refusing to start it\n", outcome.SerialText, StringComparison.Ordinal);
+            Assert.Contains("boot: mode guest-only\n", outcome.SerialText, StringComparison.Ordinal);
+            Assert.DoesNotContain("\nvtl1: ", outcome.SerialText, StringComparison.Ordinal);
+            Assert.All(outcome.Transcript.Results.Where(r => r.Id.Group == MonitorGroup), r => Assert.Equal(ResultKind.Skip, r.Kind));
+            Assert.NotNull(outcome.EventsLogPath);
+            Assert.DoesNotContain(HostEvent.ReadLog(outcome.EventsLogPath!), e => e.Event == "vtl-enable");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [GeneratedRegex(@"\n  monitor: expect intercept kind=memory access=read gpa=(0x[0-9A-Fa-f]+)\n")]
+    private static partial Regex ExpectLine();
+
+    [GeneratedRegex(@"\nvtl1: denied VTL0 read of gpa=(0x[0-9A-Fa-f]+) gva=0x[0-9A-Fa-f]+ at rip=0x[0-9A-Fa-f]+: #GP\(0\) injected\n")]
+    private static partial Regex DenialLine();
 }

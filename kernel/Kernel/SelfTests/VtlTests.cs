@@ -1,0 +1,84 @@
+using HekiGuest.Abi;
+using HekiGuest.Kernel.Testing;
+using HekiGuest.Kernel.Vtl;
+using HekiGuest.Platform.Arch;
+using HekiGuest.Platform.Testing;
+using HekiGuest.Sdk;
+using Internal.Runtime;
+
+namespace HekiGuest.Kernel.SelfTests;
+
+// The VTL1 monitor's boot protocol (docs/vtl.md section 15). PASS on a VSM host
+// (hostsim --profile vsm), where the kernel started the monitor; elsewhere each is a SKIP naming
+// why the monitor does not run. The VTL1 memory attack prints an "expect intercept" line: the
+// boot harness checks it matches exactly one monitor denial line and one host intercept event.
+public sealed unsafe class VtlTests : ITestGroup
+{
+    public string Name => "vtl1";
+    public bool Hidden => false;
+
+    private static ulong s_target;
+    private static byte s_read;
+
+    private static readonly string[] Names =
+    {
+        "monitor answers init", "VTL1 memory is unreadable from VTL0", "boot-only call refused after end of boot",
+        "garbage call id answered with an error", "monitor checks VTL0 pointers",
+    };
+
+    public void Run(TestContext t)
+    {
+        if (!VtlCall.MonitorRunning)
+        {
+            for (int i = 0; i < Names.Length; i++) t.Skip(Names[i], MonitorBoot.Reason);
+            return;
+        }
+        long version = VtlCall.Call(MonitorCall.Version, 0, 0, 0, out ulong v, out _);
+        t.Check(MonitorBoot.InitStatus == MonitorStatus.Success && MonitorBoot.InitVersion == MonitorAbi.Version
+            && version == MonitorStatus.Success && v == MonitorAbi.Version, Names[0], "init or version answered wrongly");
+
+        UnreadableMemory(t);
+
+        long eob = VtlCall.Call(MonitorCall.EndOfBoot, 0, 0, 0, out _, out _);
+        long init = VtlCall.Call(MonitorCall.Init, 0, 0, 0, out _, out _);
+        t.Check(MonitorBoot.EndOfBootStatus == MonitorStatus.Success && eob == MonitorStatus.BootOnly && init == MonitorStatus.BootOnly,
+            Names[2], "end of boot failed or a boot-only call was accepted after it");
+
+        long garbage = VtlCall.Call(0xDEAD_BEEF_0000_0007, 1, 2, 3, out ulong gv, out ulong gv2);
+        long zero = VtlCall.Call(0, 0, 0, 0, out _, out _);
+        long after = VtlCall.Call(MonitorCall.Version, 0, 0, 0, out ulong v2, out _);
+        t.Check(garbage == MonitorStatus.UnknownCall && gv == 0 && gv2 == 0 && zero == MonitorStatus.UnknownCall
+            && after == MonitorStatus.Success && v2 == MonitorAbi.Version, Names[3], "unknown ids were not refused or the monitor stopped serving");
+
+        Pointers(t);
+    }
+
+    private static void UnreadableMemory(TestContext t)
+    {
+        VtlCall.Call(MonitorCall.DenialCount, 0, 0, 0, out ulong before, out _);
+        s_target = MonitorBoot.Low + 0x40;
+        s_read = 0x5A;
+        t.Out.Write("  monitor: expect intercept kind=memory access=read gpa=").Hex(s_target).Line();
+        FaultRecord r = FaultProbe.Run(&ReadTarget);
+        long st = VtlCall.Call(MonitorCall.DenialCount, 0, 0, 0, out ulong afterCount, out _);
+        t.Check(r.Faulted && r.Vector == 13 && s_read == 0x5A && st == MonitorStatus.Success && afterCount == before + 1,
+            Names[1], "the read was not refused by VTL1 exactly once");
+    }
+
+    private static void Pointers(TestContext t)
+    {
+        ulong* buffer = (ulong*)Heap.AllocatePages(1);
+        long ok = VtlCall.Call(MonitorCall.Describe, (ulong)buffer, MonitorAbi.DescribeSize, 0, out _, out _);
+        bool content = buffer[0] == MonitorAbi.Version && buffer[1] == MonitorBoot.Low && buffer[2] == (MonitorBoot.High - MonitorBoot.Low) >> 12;
+        long intoVtl1 = VtlCall.Call(MonitorCall.Describe, MonitorBoot.Low, MonitorAbi.DescribeSize, 0, out _, out _);
+        long straddle = VtlCall.Call(MonitorCall.Describe, MonitorBoot.Low - 8, MonitorAbi.DescribeSize, 0, out _, out _);
+        long beyondRam = VtlCall.Call(MonitorCall.Describe, MonitorBoot.RamEnd - 8, MonitorAbi.DescribeSize, 0, out _, out _);
+        long wraps = VtlCall.Call(MonitorCall.Describe, ulong.MaxValue - 7, MonitorAbi.DescribeSize, 0, out _, out _);
+        long small = VtlCall.Call(MonitorCall.Describe, (ulong)buffer, MonitorAbi.DescribeSize - 1, 0, out _, out _);
+        t.Check(ok == MonitorStatus.Success && content && intoVtl1 == MonitorStatus.InvalidArgument && straddle == MonitorStatus.InvalidArgument
+            && beyondRam == MonitorStatus.InvalidArgument && wraps == MonitorStatus.InvalidArgument && small == MonitorStatus.InvalidArgument,
+            Names[4], "a buffer outside VTL0 RAM was accepted or a valid one refused");
+    }
+
+    private static void ReadTarget() => s_read = *(byte*)s_target;
+}
