@@ -24,6 +24,7 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
         var (v, n) = (await vsm, await none);
         Assert.Equal(GuestExitCodes.AllPassed, v.ExitCode);
         Assert.Equal(GuestExitCodes.AllPassed, n.ExitCode);
+        var (vs, ns) = (Lines(v.SerialText), Lines(n.SerialText));
         var differences = ResultSetComparison.Differences("hostsim --profile vsm", v.Transcript, "hostsim --profile none", n.Transcript)
             .Where(d => !d.StartsWith($"'{MonitorGroup}: ", StringComparison.Ordinal)).ToList();
         Assert.True(differences.Count == 0, "result sets differ:\n" + string.Join('\n', differences));
@@ -36,17 +37,17 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
         Assert.All(onVsm, r => Assert.Equal(ResultKind.Pass, r.Kind));
         Assert.Equal(MonitorTests, onNone.Count);
         Assert.All(onNone, r => Assert.Equal(ResultKind.Skip, r.Kind));
-        Assert.Contains("boot: mode vtl1\n", v.SerialText, StringComparison.Ordinal);
-        Assert.Contains("boot: mode guest-only\n", n.SerialText, StringComparison.Ordinal);
-        Assert.Contains("\nvtl1: monitor 1.0 up: ", v.SerialText, StringComparison.Ordinal);
-        Assert.DoesNotContain("\nvtl1: ", n.SerialText, StringComparison.Ordinal);
+        Assert.Contains("boot: mode vtl1\n", vs, StringComparison.Ordinal);
+        Assert.Contains("boot: mode guest-only\n", ns, StringComparison.Ordinal);
+        Assert.Contains("\nvtl1: monitor 1.0 up: ", vs, StringComparison.Ordinal);
+        Assert.DoesNotContain("\nvtl1: ", ns, StringComparison.Ordinal);
 
         // The VTL1 memory attack: the kernel's one expected intercept, the monitor's one denial
         // line at that address, and the host's one memory intercept event there.
-        var expected = ExpectLine().Matches(v.SerialText);
+        var expected = ExpectLine().Matches(vs);
         Assert.Single(expected);
         var gpa = expected[0].Groups[1].Value;
-        var denials = DenialLine().Matches(v.SerialText);
+        var denials = DenialLine().Matches(vs);
         Assert.Single(denials);
         Assert.Equal(gpa, denials[0].Groups[1].Value);
         Assert.NotNull(v.EventsLogPath);
@@ -75,11 +76,12 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
             var host = new HostSimHost(artifacts with { KernelElf = tampered }, Path.Combine(root, "build", "hostsim", "hostsim.dll"));
             var request = BootRequest.Pvh("vsm-tampered-monitor", KernelBoot.Deadline) with { HostSimArguments = ["--profile", "vsm"] };
             var outcome = await host.BootAsync(request);
-            output.WriteLine(outcome.SerialText);
+            var serial = Lines(outcome.SerialText);
+            output.WriteLine(serial);
             Assert.Equal(GuestExitCodes.AllPassed, outcome.ExitCode);
-            Assert.Contains("monitor: not started: the embedded monitor's SHA-256 is not the digest built into the kernel: refusing to start it\n", outcome.SerialText, StringComparison.Ordinal);
-            Assert.Contains("boot: mode guest-only\n", outcome.SerialText, StringComparison.Ordinal);
-            Assert.DoesNotContain("\nvtl1: ", outcome.SerialText, StringComparison.Ordinal);
+            Assert.Contains("monitor: not started: the embedded monitor's SHA-256 is not the digest built into the kernel: refusing to start it\n", serial, StringComparison.Ordinal);
+            Assert.Contains("boot: mode guest-only\n", serial, StringComparison.Ordinal);
+            Assert.DoesNotContain("\nvtl1: ", serial, StringComparison.Ordinal);
             Assert.All(outcome.Transcript.Results.Where(r => r.Id.Group == MonitorGroup), r => Assert.Equal(ResultKind.Skip, r.Kind));
             Assert.NotNull(outcome.EventsLogPath);
             Assert.DoesNotContain(HostEvent.ReadLog(outcome.EventsLogPath!), e => e.Event == "vtl-enable");
@@ -89,6 +91,9 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
             directory.Delete(recursive: true);
         }
     }
+
+    /// <summary>The serial text with the port's CR LF line ends as LF.</summary>
+    private static string Lines(string serial) => serial.Replace("\r\n", "\n", StringComparison.Ordinal);
 
     [GeneratedRegex(@"\n  monitor: expect intercept kind=memory access=read gpa=(0x[0-9A-Fa-f]+)\n")]
     private static partial Regex ExpectLine();
