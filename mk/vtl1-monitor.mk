@@ -22,8 +22,9 @@ monitor: $(MONITOR_ELF)
 	  "$$(size -A $(MONITOR_ELF) | awk '$$1 ~ /^\./ && $$1 != ".bss" && $$1 != ".heki_heap" {s += $$2} END {print s}') bytes loaded," \
 	  "$$(( $$(nm $(MONITOR_ELF) | awk '$$3 == "__image_end" {print "0x" $$1}') - $$(nm $(MONITOR_ELF) | awk '$$3 == "__image_start" {print "0x" $$1}') )) bytes of VTL1 memory"
 
-# The kernel embeds the stripped monitor and its digest (KERNEL_EXTRA_OBJS, mk/kernel.mk).
-$(KBUILD)/monitor-blob.s: $(MONITOR_STRIPPED) $(MONITOR_DIR)/embed-monitor.sh
+# The kernel embeds the stripped monitor and its digest (KERNEL_EXTRA_OBJS, mk/kernel.mk); the
+# stripped copy is made with the ELF, which is the prerequisite that has a rule.
+$(KBUILD)/monitor-blob.s: $(MONITOR_ELF) $(MONITOR_DIR)/embed-monitor.sh
 	@mkdir -p $(dir $@)
 	bash $(MONITOR_DIR)/embed-monitor.sh $(MONITOR_STRIPPED) $@
 $(KERNEL_MONITOR_BLOB): $(KBUILD)/monitor-blob.s

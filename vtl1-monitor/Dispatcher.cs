@@ -70,6 +70,9 @@ public static unsafe class Dispatcher
             case MonitorCall.Describe:
                 status = Describe(a0, a1);
                 break;
+            case MonitorCall.LockRegisters:
+                status = s_endOfBoot ? MonitorStatus.BootOnly : RegisterLock.Lock(a0, a1);
+                break;
             default:
                 status = MonitorStatus.UnknownCall;
                 break;
@@ -91,19 +94,31 @@ public static unsafe class Dispatcher
         return MonitorStatus.Success;
     }
 
-    // A VTL0 access the VTL protections refused: one report line, then #GP(0) in VTL0 at the
-    // instruction (PendingEvent0), so VTL0 does not re-execute it for ever.
+    // A VTL0 access the VTL protections or a register lock refused: one report line, then
+    // #GP(0) in VTL0 at the instruction (PendingEvent0), so VTL0 does not re-execute it for ever.
+    // A locked-register write that keeps the pinned bits is performed instead.
     private static void Refuse(byte* message)
     {
-        s_denials++;
         uint type = *(uint*)(message + HvMessage.TypeOffset);
         byte* payload = message + HvMessage.PayloadOffset;
         ulong rip = *(ulong*)(payload + HvMessage.HeaderRip);
         byte access = payload[HvMessage.HeaderAccessType];
+        byte length = (byte)(payload[HvMessage.HeaderInstructionLength] & 0xF);
+        uint register = 0;
+        ulong value = 0;
+        if (type == HvMessage.TypeRegisterIntercept)
+        {
+            register = *(uint*)(payload + HvMessage.RegisterName);
+            value = *(ulong*)(payload + HvMessage.RegisterValue);
+            if (RegisterLock.TryAllow(register, value, rip, length)) return;
+        }
+        s_denials++;
         var c = Machine.Console;
         c.Write("denied VTL0 ").Write(access == HvMessage.AccessRead ? "read" : access == HvMessage.AccessWrite ? "write" : "execute");
         if (type == HvMessage.TypeGpaIntercept)
             c.Write(" of gpa=").Hex(*(ulong*)(payload + HvMessage.GpaGpa)).Write(" gva=").Hex(*(ulong*)(payload + HvMessage.GpaGva));
+        else if (type == HvMessage.TypeRegisterIntercept)
+            c.Write(" of ").Write(register == HvRegister.Cr0 ? "CR0" : register == HvRegister.Cr4 ? "CR4" : "register").Write('=').Hex(value).Write(" (pinned bits)");
         else c.Write(" (message type ").Hex(type).Write(')');
         c.Write(" at rip=").Hex(rip).Line(": #GP(0) injected");
         ulong ev = HvPendingEvent.Pending | HvPendingEvent.DeliverErrorCode | (GpVector << HvPendingEvent.VectorShift);

@@ -20,6 +20,12 @@ namespace HekiGuest.Abi
         /// <see cref="MonitorAbi.DescribeSize"/> bytes {u64 version, u64 first GPA of VTL1's
         /// memory, u64 page count} there, only if the whole buffer lies in VTL0 RAM.</summary>
         public const ulong Describe = 5;
+        /// <summary>Boot-only. RSI = CR0 bits to pin, RDX = CR4 bits to pin: the monitor saves
+        /// VTL0's current values of those bits and intercepts every VTL0 write that changes one
+        /// (CrInterceptControl); such a write is refused with #GP(0). A second lock: AlreadyDone;
+        /// a bit outside <see cref="MonitorAbi.LockableCr0"/> / <see cref="MonitorAbi.LockableCr4"/>:
+        /// InvalidArgument.</summary>
+        public const ulong LockRegisters = 6;
     }
 
     /// <summary>Statuses, returned in RAX.</summary>
@@ -40,6 +46,11 @@ namespace HekiGuest.Abi
         /// <summary>1.0: major in bits 31:16, minor in bits 15:0.</summary>
         public const ulong Version = 0x00010000;
         public const ulong DescribeSize = 24;
+        /// <summary>CR0 bits a lock may pin: PE, WP, PG.</summary>
+        public const ulong LockableCr0 = (1UL << 0) | (1UL << 16) | (1UL << 31);
+        /// <summary>CR4 bits a lock may pin: everything below bit 32 but MCE, PGE, PCE and VMXE
+        /// (LVBS's mask: bits the kernel toggles in normal operation).</summary>
+        public const ulong LockableCr4 = 0xFFFFFFFFUL & ~((1UL << 6) | (1UL << 7) | (1UL << 8) | (1UL << 13));
         /// <summary>The first 32-bit entry of VTL1 (EnableVpVtl's context): flat 4 GiB segments.</summary>
         public const ushort BootCodeSelector = 0x08, BootDataSelector = 0x10;
         public const ushort BootCodeAttributes = 0xC09B, BootDataAttributes = 0xC093;

@@ -24,6 +24,7 @@ public sealed unsafe class VtlTests : ITestGroup
     {
         "monitor answers init", "VTL1 memory is unreadable from VTL0", "boot-only call refused after end of boot",
         "garbage call id answered with an error", "monitor checks VTL0 pointers",
+        "clearing a pinned CR4 bit from VTL0 is refused by VTL1",
     };
 
     public void Run(TestContext t)
@@ -41,7 +42,9 @@ public sealed unsafe class VtlTests : ITestGroup
 
         long eob = VtlCall.Call(MonitorCall.EndOfBoot, 0, 0, 0, out _, out _);
         long init = VtlCall.Call(MonitorCall.Init, 0, 0, 0, out _, out _);
-        t.Check(MonitorBoot.EndOfBootStatus == MonitorStatus.Success && eob == MonitorStatus.BootOnly && init == MonitorStatus.BootOnly,
+        long relock = VtlCall.Call(MonitorCall.LockRegisters, 0, 0, 0, out _, out _);
+        t.Check(MonitorBoot.EndOfBootStatus == MonitorStatus.Success && eob == MonitorStatus.BootOnly && init == MonitorStatus.BootOnly
+            && relock == MonitorStatus.BootOnly,
             Names[2], "end of boot failed or a boot-only call was accepted after it");
 
         long garbage = VtlCall.Call(0xDEAD_BEEF_0000_0007, 1, 2, 3, out ulong gv, out ulong gv2);
@@ -51,7 +54,26 @@ public sealed unsafe class VtlTests : ITestGroup
             && after == MonitorStatus.Success && v2 == MonitorAbi.Version, Names[3], "unknown ids were not refused or the monitor stopped serving");
 
         Pointers(t);
+        PinnedCr4(t);
     }
+
+    private static void PinnedCr4(TestContext t)
+    {
+        if (MonitorBoot.LockStatus != MonitorStatus.Success || (MonitorBoot.Cr4Locked & ControlRegisters.Cr4Smep) == 0)
+        {
+            t.Fail(Names[5], "CR4.SMEP was not locked at boot");
+            return;
+        }
+        VtlCall.Call(MonitorCall.DenialCount, 0, 0, 0, out ulong before, out _);
+        ulong cr4 = Native.ReadCr4();
+        s_target = cr4 & ~ControlRegisters.Cr4Smep;
+        t.Out.Write("  monitor: expect intercept kind=register register=CR4 value=").Hex(s_target).Line();
+        FaultRecord r = FaultProbe.Run(&WriteCr4);
+        VtlCall.Call(MonitorCall.DenialCount, 0, 0, 0, out ulong after, out _);
+        t.Check(r.Faulted && r.Vector == 13 && Native.ReadCr4() == cr4 && after == before + 1, Names[5], "no #GP, CR4 changed or no VTL1 denial");
+    }
+
+    private static void WriteCr4() => Native.SealedWriteCr4(s_target);
 
     private static void UnreadableMemory(TestContext t)
     {

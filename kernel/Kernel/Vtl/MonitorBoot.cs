@@ -19,7 +19,9 @@ public static unsafe class MonitorBoot
     public static string Mode = "guest-only";
     /// <summary>Why the monitor does not run (null when it does).</summary>
     public static string Reason = "monitor start not attempted";
-    public static long InitStatus = MonitorStatus.NoMonitor, EndOfBootStatus = MonitorStatus.NoMonitor;
+    public static long InitStatus = MonitorStatus.NoMonitor, EndOfBootStatus = MonitorStatus.NoMonitor, LockStatus = MonitorStatus.NoMonitor;
+    /// <summary>The CR bits VTL1 pins for the kernel: CR0.WP, PE, PG; CR4.SMEP/SMAP/UMIP where set.</summary>
+    public static ulong Cr0Locked, Cr4Locked;
     public static ulong InitVersion, Low, High, RamEnd, HvFailure;
 
     private const ulong GuestOsId = 0x8000_4845_4B49_0001;   // bit 63: open source; "HEKI", build 1
@@ -36,6 +38,11 @@ public static unsafe class MonitorBoot
             Mode = "vtl1";
             VtlCall.MonitorRunning = true;
             c.Write("monitor: VTL1 monitor ").Hex(InitVersion).Write(" answered init; its memory ").Hex(Low).Write('-').Hex(High).Line(" is VTL1's");
+            Cr0Locked = ControlRegisters.Cr0Pe | ControlRegisters.Cr0Wp | ControlRegisters.Cr0Pg;
+            Cr4Locked = Native.ReadCr4() & (ControlRegisters.Cr4Smep | ControlRegisters.Cr4Smap | ControlRegisters.Cr4Umip);
+            LockStatus = VtlCall.Call(MonitorCall.LockRegisters, Cr0Locked, Cr4Locked, 0, out _, out _);
+            c.Write("monitor: CR0 bits ").Hex(Cr0Locked).Write(" and CR4 bits ").Hex(Cr4Locked)
+                .Line(LockStatus == MonitorStatus.Success ? " locked by VTL1" : " NOT locked: the monitor refused");
         }
         else
         {

@@ -13,7 +13,7 @@ namespace HekiGuest.Tests.Boot;
 public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
 {
     private const string MonitorGroup = "vtl1";
-    private const int MonitorTests = 5;
+    private const int MonitorTests = 6;
 
     [Fact]
     public async Task The_kernel_on_the_vsm_profile_starts_its_monitor_and_otherwise_reports_what_it_reports_with_no_interface()
@@ -42,20 +42,24 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
         Assert.Contains("\nvtl1: monitor 1.0 up: ", vs, StringComparison.Ordinal);
         Assert.DoesNotContain("\nvtl1: ", ns, StringComparison.Ordinal);
 
-        // The VTL1 memory attack: the kernel's one expected intercept, the monitor's one denial
-        // line at that address, and the host's one memory intercept event there.
-        var expected = ExpectLine().Matches(vs);
-        Assert.Single(expected);
-        var gpa = expected[0].Groups[1].Value;
-        var denials = DenialLine().Matches(vs);
-        Assert.Single(denials);
-        Assert.Equal(gpa, denials[0].Groups[1].Value);
+        // The two attacks on VTL1: for each, the kernel's one expected intercept, the monitor's one
+        // denial line for it, and the host's one intercept event; nothing else is intercepted.
         Assert.NotNull(v.EventsLogPath);
         var intercepts = HostEvent.ReadLog(v.EventsLogPath!).Where(e => e.Event == "intercept").ToList();
-        var single = Assert.Single(intercepts);
-        Assert.Equal("memory", single.Get("kind"));
-        Assert.Equal("read", single.Get("access"));
-        Assert.True(HostEvent.SameValue(gpa, single.Get("gpa")!), $"intercept at {single.Get("gpa")}, expected {gpa}");
+        Assert.Equal(2, intercepts.Count);
+        Assert.Equal(2, vs.Split("\nvtl1: denied ").Length - 1);
+
+        var gpa = Assert.Single(ExpectMemoryLine().Matches(vs)).Groups[1].Value;
+        Assert.Equal(gpa, Assert.Single(DenialMemoryLine().Matches(vs)).Groups[1].Value);
+        var memory = Assert.Single(intercepts, e => e.Get("kind") == "memory");
+        Assert.Equal("read", memory.Get("access"));
+        Assert.True(HostEvent.SameValue(gpa, memory.Get("gpa")!), $"memory intercept at {memory.Get("gpa")}, expected {gpa}");
+
+        var cr4 = Assert.Single(ExpectCr4Line().Matches(vs)).Groups[1].Value;
+        Assert.Equal(cr4, Assert.Single(DenialCr4Line().Matches(vs)).Groups[1].Value);
+        var register = Assert.Single(intercepts, e => e.Get("kind") == "register");
+        Assert.True(HostEvent.SameValue("0x40003", register.Get("register")!), $"register intercept of {register.Get("register")}, expected CR4 (0x40003)");
+        Assert.True(HostEvent.SameValue(cr4, register.Get("value")!), $"register intercept value {register.Get("value")}, expected {cr4}");
     }
 
     [Fact]
@@ -96,8 +100,14 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
     private static string Lines(string serial) => serial.Replace("\r\n", "\n", StringComparison.Ordinal);
 
     [GeneratedRegex(@"\n  monitor: expect intercept kind=memory access=read gpa=(0x[0-9A-Fa-f]+)\n")]
-    private static partial Regex ExpectLine();
+    private static partial Regex ExpectMemoryLine();
 
     [GeneratedRegex(@"\nvtl1: denied VTL0 read of gpa=(0x[0-9A-Fa-f]+) gva=0x[0-9A-Fa-f]+ at rip=0x[0-9A-Fa-f]+: #GP\(0\) injected\n")]
-    private static partial Regex DenialLine();
+    private static partial Regex DenialMemoryLine();
+
+    [GeneratedRegex(@"\n  monitor: expect intercept kind=register register=CR4 value=(0x[0-9A-Fa-f]+)\n")]
+    private static partial Regex ExpectCr4Line();
+
+    [GeneratedRegex(@"\nvtl1: denied VTL0 write of CR4=(0x[0-9A-Fa-f]+) \(pinned bits\) at rip=0x[0-9A-Fa-f]+: #GP\(0\) injected\n")]
+    private static partial Regex DenialCr4Line();
 }
