@@ -96,6 +96,23 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData("vsm")]
+    [InlineData("none")]
+    public async Task The_monitor_image_booted_by_a_loader_instead_of_a_VTL_call_stops_with_its_own_report(string profile)
+    {
+        var root = KernelArtifacts.FindRepositoryRoot(AppContext.BaseDirectory);
+        var artifacts = KernelArtifacts.InRepository(root);
+        var monitor = KernelArtifacts.Require(Path.Combine(root, "build", "monitor", "Vtl1Monitor.elf"));
+        var host = new HostSimHost(artifacts with { KernelElf = monitor }, Path.Combine(root, "build", "hostsim", "hostsim.dll"));
+        var request = BootRequest.Pvh($"monitor-direct-{profile}", KernelBoot.Deadline) with { WithoutModule = true, HostSimArguments = ["--profile", profile] };
+        var outcome = await host.BootAsync(request);
+        var serial = Lines(outcome.SerialText);
+        output.WriteLine(serial);
+        Assert.Equal(GuestExitCodes.Panic, outcome.ExitCode);
+        Assert.Matches(@"^(\n)?vtl1: not started by a VTL0 init call \(EAX=0x[0-9A-Fa-f]+\): the monitor runs only in VTL1, started by the kernel\n$", serial);
+    }
+
     /// <summary>The serial text with the port's CR LF line ends as LF.</summary>
     private static string Lines(string serial) => serial.Replace("\r\n", "\n", StringComparison.Ordinal);
 
