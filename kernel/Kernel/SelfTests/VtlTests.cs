@@ -25,7 +25,9 @@ public sealed unsafe class VtlTests : ITestGroup
         "monitor answers init", "VTL1 memory is unreadable from VTL0", "boot-only call refused after end of boot",
         "garbage call id answered with an error", "monitor checks VTL0 pointers",
         "clearing a pinned CR4 bit from VTL0 is refused by VTL1",
+        "2000 random VTL calls are answered and the monitor keeps serving",
     };
+    private const int RandomCalls = 2000;
 
     public void Run(TestContext t)
     {
@@ -55,6 +57,50 @@ public sealed unsafe class VtlTests : ITestGroup
 
         Pointers(t);
         PinnedCr4(t);
+        RandomCallStorm(t);
+    }
+
+    // Random ids (the defined ones and any 64-bit value) with random arguments; every pointer
+    // argument of describe is one VTL1 must refuse (its own pages, beyond RAM, wrapping,
+    // misaligned) or a scratch page. Every answer must be a documented status, nothing may be
+    // intercepted, and the monitor must still answer afterwards.
+    private static void RandomCallStorm(TestContext t)
+    {
+        ulong* scratch = (ulong*)Heap.AllocatePages(1);
+        VtlCall.Call(MonitorCall.DenialCount, 0, 0, 0, out ulong before, out _);
+        ulong x = 0x9E3779B97F4A7C15UL;
+        int bad = 0, ok = 0;
+        for (int i = 0; i < RandomCalls; i++)
+        {
+            ulong id = (Next(ref x) & 1) == 0 ? Next(ref x) % 8 : Next(ref x);
+            ulong a0 = Next(ref x), a1 = Next(ref x) % 64, a2 = Next(ref x);
+            if (id == MonitorCall.Describe)
+            {
+                switch (Next(ref x) % 5)
+                {
+                    case 0: a0 = MonitorBoot.Low + (Next(ref x) % (MonitorBoot.High - MonitorBoot.Low)); break;
+                    case 1: a0 = MonitorBoot.RamEnd + (Next(ref x) % 0x1_0000_0000UL); break;
+                    case 2: a0 = ulong.MaxValue - (Next(ref x) % 32); break;
+                    case 3: a0 = (ulong)scratch + 1 + (Next(ref x) % 7); break;
+                    default: a0 = (ulong)scratch + 8 * (Next(ref x) % 64); break;
+                }
+            }
+            long st = VtlCall.Call(id, a0, a1, a2, out _, out _);
+            if (st < MonitorStatus.Success || st > MonitorStatus.AlreadyDone) bad++;
+            if (st == MonitorStatus.Success) ok++;
+        }
+        long after = VtlCall.Call(MonitorCall.Version, 0, 0, 0, out ulong v, out ulong denials);
+        t.Out.Write("  monitor: random VTL calls: ").Dec(RandomCalls).Write(" made, ").Dec(ok).Line(" succeeded");
+        t.Check(bad == 0 && ok > 0 && after == MonitorStatus.Success && v == MonitorAbi.Version && denials == before,
+            Names[6], "an undocumented status, an intercept, or the monitor stopped answering");
+    }
+
+    private static ulong Next(ref ulong x)
+    {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
     }
 
     private static void PinnedCr4(TestContext t)
