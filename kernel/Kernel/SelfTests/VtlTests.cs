@@ -26,6 +26,7 @@ public sealed unsafe class VtlTests : ITestGroup
         "garbage call id answered with an error", "monitor checks VTL0 pointers",
         "clearing a pinned CR4 bit from VTL0 is refused by VTL1",
         "2000 random VTL calls are answered and the monitor keeps serving",
+        "VTL1-only hypercalls from VTL0 are refused by the host",
     };
     private const int RandomCalls = 2000;
 
@@ -58,6 +59,54 @@ public sealed unsafe class VtlTests : ITestGroup
         Pointers(t);
         PinnedCr4(t);
         RandomCallStorm(t);
+        Vtl1OnlyHypercalls(t);
+    }
+
+    // What VTL0 could try against VTL1 through the host: unprotect the monitor's pages, write its
+    // own CR4 or VTL1's registers around the intercepts, restart VTL1 with a context of its own,
+    // make the host read VTL1's memory for it. The host refuses each (docs/vtl.md sections 4-10).
+    private static void Vtl1OnlyHypercalls(TestContext t)
+    {
+        byte* input = Heap.AllocatePages(1);
+        byte* output = Heap.AllocatePages(1);
+        ulong cr4 = Native.ReadCr4();
+        const ulong OneRep = 1UL << HvHypercallInput.RepCountShift;
+
+        Clear(input);
+        *(ulong*)input = HvCall.PartitionSelf;
+        *(uint*)(input + HvMapGpa.MapFlagsOffset) = HvMapGpa.All;
+        *(ulong*)(input + HvMapGpa.HeaderSize) = MonitorBoot.Low >> 12;
+        ulong unprotect = VtlCall.Hypercall(HvCall.ModifyVtlProtectionMask | OneRep, (ulong)input, 0) & HvHypercallInput.StatusMask;
+
+        Clear(input);
+        *(ulong*)input = HvCall.PartitionSelf;
+        *(uint*)(input + HvVpRegisters.VpIndexOffset) = HvCall.VpSelf;
+        *(uint*)(input + HvVpRegisters.HeaderSize) = HvRegister.Cr4;
+        *(ulong*)(input + HvVpRegisters.HeaderSize + HvVpRegisters.SetValueOffset) = cr4 & ~ControlRegisters.Cr4Smep;
+        ulong ownCr4 = VtlCall.Hypercall(HvCall.SetVpRegisters | OneRep, (ulong)input, 0) & HvHypercallInput.StatusMask;
+
+        input[HvVpRegisters.InputVtlOffset] = HvInputVtl.UseTargetVtl | 1;
+        *(uint*)(input + HvVpRegisters.HeaderSize) = HvRegister.CrInterceptControl;
+        *(ulong*)(input + HvVpRegisters.HeaderSize + HvVpRegisters.SetValueOffset) = 0;
+        ulong vtl1Register = VtlCall.Hypercall(HvCall.SetVpRegisters | OneRep, (ulong)input, 0) & HvHypercallInput.StatusMask;
+
+        Clear(input);
+        *(ulong*)input = HvCall.PartitionSelf;
+        *(uint*)(input + 8) = HvCall.VpSelf;
+        input[12] = 1;
+        ulong restart = VtlCall.Hypercall(HvCall.EnableVpVtl, (ulong)input, 0) & HvHypercallInput.StatusMask;
+
+        ulong readVtl1 = VtlCall.Hypercall(HvCall.GetVpRegisters | OneRep, MonitorBoot.Low, (ulong)output) & HvHypercallInput.StatusMask;
+
+        VtlCall.Call(MonitorCall.Version, 0, 0, 0, out ulong v, out _);
+        t.Check(unprotect == HvStatus.AccessDenied && ownCr4 == HvStatus.AccessDenied && vtl1Register == HvStatus.AccessDenied
+            && restart == HvStatus.VtlAlreadyEnabled && readVtl1 == HvStatus.AccessDenied && Native.ReadCr4() == cr4 && v == MonitorAbi.Version,
+            Names[7], "the host accepted a VTL1-only call from VTL0");
+    }
+
+    private static void Clear(byte* page)
+    {
+        for (int i = 0; i < 4096; i++) page[i] = 0;
     }
 
     // Random ids (the defined ones and any 64-bit value) with random arguments; every pointer
