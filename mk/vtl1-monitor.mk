@@ -29,3 +29,12 @@ $(KBUILD)/monitor-blob.s: $(MONITOR_ELF) $(MONITOR_DIR)/embed-monitor.sh
 	bash $(MONITOR_DIR)/embed-monitor.sh $(MONITOR_STRIPPED) $@
 $(KERNEL_MONITOR_BLOB): $(KBUILD)/monitor-blob.s
 	as --64 -o $@ $<
+
+# The monitor under a storm of random VTL calls: the kernel's vtl1 self-tests on hostsim's vsm
+# profile with CALLS random calls (docs/vtl.md section 15); exit 0 when every vtl1 test passed.
+CALLS ?= 100000
+.PHONY: fuzz-vtl
+fuzz-vtl: $(KERNEL_ELF) $(TEST_MODULE) $(HOSTSIM_DLL)
+	@echo "== $(CALLS) random VTL calls into the monitor (hostsim --profile vsm)"
+	@$(HOSTSIM) run $(KERNEL_ELF) --module $(TEST_MODULE)=testmodule --profile vsm --timeout 600s \
+	  --cmdline "modules=1 mem=128 tests=vtl1 monitor.calls=$(CALLS)"; rc=$$?; [ $$rc = 1 ] || { echo "== fuzz-vtl: kernel exit status $$rc" >&2; exit 1; }

@@ -50,7 +50,7 @@ public static unsafe class KernelMain
         registry.Add(new PagingTests());
         registry.Add(new SealedTests());
         registry.Add(new HekiTests());
-        registry.Add(new VtlTests());
+        registry.Add(new VtlTests(cmdline));
         registry.Add(new CrashTest(CrashTest.Kind.Panic, "crash.panic"));
         registry.Add(new CrashTest(CrashTest.Kind.Null, "crash.null"));
         registry.Add(new CrashTest(CrashTest.Kind.Bounds, "crash.bounds"));

@@ -2,6 +2,7 @@ using HekiGuest.Abi;
 using HekiGuest.Kernel.Testing;
 using HekiGuest.Kernel.Vtl;
 using HekiGuest.Platform.Arch;
+using HekiGuest.Platform.Boot;
 using HekiGuest.Platform.Testing;
 using HekiGuest.Sdk;
 using Internal.Runtime;
@@ -25,10 +26,19 @@ public sealed unsafe class VtlTests : ITestGroup
         "monitor answers init", "VTL1 memory is unreadable from VTL0", "boot-only call refused after end of boot",
         "garbage call id answered with an error", "monitor checks VTL0 pointers",
         "clearing a pinned CR4 bit from VTL0 is refused by VTL1",
-        "2000 random VTL calls are answered and the monitor keeps serving",
+        "random VTL calls are answered and the monitor keeps serving",
         "VTL1-only hypercalls from VTL0 are refused by the host",
     };
-    private const int RandomCalls = 2000;
+    /// <summary>Random calls per boot; `monitor.calls=N` on the command line (1..10,000,000)
+    /// sets another count (`make fuzz-vtl`: 100,000).</summary>
+    private const long DefaultRandomCalls = 2000, MaxRandomCalls = 10_000_000;
+    private readonly long _randomCalls;
+
+    public VtlTests(CommandLine cmdline)
+    {
+        long n = cmdline.GetNumber("monitor.calls");
+        _randomCalls = n == CommandLine.Absent ? DefaultRandomCalls : n >= 1 && n <= MaxRandomCalls ? n : CommandLine.Malformed;
+    }
 
     public void Run(TestContext t)
     {
@@ -113,13 +123,18 @@ public sealed unsafe class VtlTests : ITestGroup
     // argument of describe is one VTL1 must refuse (its own pages, beyond RAM, wrapping,
     // misaligned) or a scratch page. Every answer must be a documented status, nothing may be
     // intercepted, and the monitor must still answer afterwards.
-    private static void RandomCallStorm(TestContext t)
+    private void RandomCallStorm(TestContext t)
     {
+        if (_randomCalls < 1)
+        {
+            t.Fail(Names[6], "monitor.calls= must be a decimal number from 1 to 10000000");
+            return;
+        }
         ulong* scratch = (ulong*)Heap.AllocatePages(1);
         VtlCall.Call(MonitorCall.DenialCount, 0, 0, 0, out ulong before, out _);
         ulong x = 0x9E3779B97F4A7C15UL;
-        int bad = 0, ok = 0;
-        for (int i = 0; i < RandomCalls; i++)
+        long bad = 0, ok = 0;
+        for (long i = 0; i < _randomCalls; i++)
         {
             ulong id = (Next(ref x) & 1) == 0 ? Next(ref x) % 8 : Next(ref x);
             ulong a0 = Next(ref x), a1 = Next(ref x) % 64, a2 = Next(ref x);
@@ -139,7 +154,7 @@ public sealed unsafe class VtlTests : ITestGroup
             if (st == MonitorStatus.Success) ok++;
         }
         long after = VtlCall.Call(MonitorCall.Version, 0, 0, 0, out ulong v, out ulong denials);
-        t.Out.Write("  monitor: random VTL calls: ").Dec(RandomCalls).Write(" made, ").Dec(ok).Line(" succeeded");
+        t.Out.Write("  monitor: random VTL calls: ").Dec(_randomCalls).Write(" made, ").Dec(ok).Line(" succeeded");
         t.Check(bad == 0 && ok > 0 && after == MonitorStatus.Success && v == MonitorAbi.Version && denials == before,
             Names[6], "an undocumented status, an intercept, or the monitor stopped answering");
     }
