@@ -1,6 +1,7 @@
 # HekiGuest top-level Makefile. Component rules live in mk/*.mk.
 #   make          kernel ELF (verified by sealcheck) and the GRUB ISO
 #   make run      the main job: build the kernel and boot it, transcript on the terminal
+#   make monitor  the VTL1 monitor image (vtl1-monitor/, embedded in the kernel), with its size
 #   make qemu     boot the ISO under QEMU (SeaBIOS + GRUB), serial on the terminal
 #   make qemu-uefi   the same ISO under QEMU with UEFI firmware (OVMF + GRUB)
 #   make test     everything: builds, then every xunit project (boots under QEMU included)

@@ -8,7 +8,10 @@ KERNEL_OUT      := $(KBUILD)
 KERNEL_ELF      := $(BUILD)/kernel.elf
 KERNEL_STRIPPED := $(BUILD)/kernel.stripped.elf
 KERNEL_ENTRY    := kmain
-KERNEL_ASM      := $(KERNEL_DIR)/Kernel/asm/selftest.s
+KERNEL_ASM      := $(KERNEL_DIR)/Kernel/asm/selftest.s $(KERNEL_DIR)/Kernel/asm/monitor.s $(KERNEL_DIR)/Sdk/asm/hvcall.s
+# The VTL1 monitor image and its digest (mk/vtl1-monitor.mk builds it).
+KERNEL_MONITOR_BLOB := $(KBUILD)/monitor-blob.o
+KERNEL_EXTRA_OBJS := $(KERNEL_MONITOR_BLOB)
 KERNEL_SYMTAB_ABBREV := HekiGuest_Kernel_HekiGuest_Kernel_=K: HekiGuest_Platform_HekiGuest_Platform_=P: HekiGuest_Corelib_=C:
 # `make SEALCHECK_RUN=true` skips the check for one build (default: the sealcheck dotnet tool).
 SEALCHECK_RUN   ?= $(HEKI_SEALCHECK)
@@ -18,6 +21,7 @@ TEST_MODULE     := $(BUILD)/testmodule.bin
 KERNEL_CMDLINE  ?= modules=1 mem=128
 
 $(eval $(call heki-guest,KERNEL))
+$(KERNEL_ELF): $(KERNEL_MONITOR_BLOB)
 
 .PHONY: kernel iso
 kernel: $(KERNEL_ELF)
@@ -26,9 +30,9 @@ iso: $(KERNEL_ISO)
 # A kernel variant with extra objects linked in, for tests of the sealed-section check:
 #   make kernel-variant VARIANT_OBJS="evil.o" VARIANT_OUT=/tmp/variant/kernel.elf
 .PHONY: kernel-variant
-kernel-variant: $(KBUILD)/guest_cs.o $(KERNEL_ASM_OBJ) $(KBUILD)/guest.ld $(KERNEL_DIR)/Platform/gen-symtab.sh $(HEKI_SEALCHECK_STAMP)
+kernel-variant: $(KBUILD)/guest_cs.o $(KERNEL_ASM_OBJ) $(KERNEL_EXTRA_OBJS) $(KBUILD)/guest.ld $(KERNEL_DIR)/Platform/gen-symtab.sh $(HEKI_SEALCHECK_STAMP)
 	@test -n "$(VARIANT_OUT)" || { echo "kernel-variant: error: set VARIANT_OUT" >&2; exit 2; }
-	$(call heki-guest-link,KERNEL,$(VARIANT_OUT),$(VARIANT_OBJS),$(dir $(VARIANT_OUT))work)
+	$(call heki-guest-link,KERNEL,$(VARIANT_OUT),$(KERNEL_EXTRA_OBJS) $(VARIANT_OBJS),$(dir $(VARIANT_OUT))work)
 
 # The HEKIMOD1 test module the boot self-tests verify byte for byte.
 $(TEST_MODULE): $(ROOT)/tests/make-test-module.sh

@@ -39,6 +39,7 @@ public static unsafe class KernelMain
         Protections.Report(c);
         var cmdline = new CommandLine(boot.CommandLine);
         Heki.KernelHardening.Apply(boot, cmdline, c);
+        Vtl.MonitorBoot.Start(boot, c, Heki.KernelHardening.Host != null && Heki.KernelHardening.Host.Present);
         c.Write("heap: ").Size(Heap.Capacity).Write(" in ").UDec((ulong)Heap.RegionCount).Line(" regions");
 
         var registry = new TestRegistry();
@@ -49,6 +50,7 @@ public static unsafe class KernelMain
         registry.Add(new PagingTests());
         registry.Add(new SealedTests());
         registry.Add(new HekiTests());
+        registry.Add(new VtlTests(cmdline));
         registry.Add(new CrashTest(CrashTest.Kind.Panic, "crash.panic"));
         registry.Add(new CrashTest(CrashTest.Kind.Null, "crash.null"));
         registry.Add(new CrashTest(CrashTest.Kind.Bounds, "crash.bounds"));
@@ -60,6 +62,7 @@ public static unsafe class KernelMain
         registry.Add(new CrashTest(CrashTest.Kind.TripleFault, "crash.triple"));
         registry.Add(new CrashTest(CrashTest.Kind.StackOverflow, "crash.stack"));
 
+        Vtl.MonitorBoot.EndOfBoot();
         var t = new TestContext(c);
         registry.Run(t, cmdline.Get("tests"));
         t.Summary();

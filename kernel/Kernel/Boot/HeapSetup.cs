@@ -6,12 +6,13 @@ using Internal.Runtime;
 namespace HekiGuest.Kernel.Boot;
 
 // Gives the allocator every usable RAM range the loader reported, minus what is in use: low
-// memory, the kernel image, the boot information and the modules. Only the identity-mapped
+// memory, the kernel image, the boot information, the modules and the VTL1 monitor's memory
+// (kept for it even on hosts where it does not start). Only the identity-mapped
 // first 4 GiB is used.
 public static unsafe class HeapSetup
 {
     private const ulong MinRange = 1UL << 20;
-    private const int MaxExclusions = BootInfo.MaxModules + 4;
+    private const int MaxExclusions = BootInfo.MaxModules + 5;
 
     public static ulong Added;
 
@@ -22,6 +23,7 @@ public static unsafe class HeapSetup
         int n = 0;
         exStart[n] = 0; exEnd[n++] = 1UL << 20;
         exStart[n] = LinkerSymbols.ImageStart(); exEnd[n++] = LinkerSymbols.ImageEnd();
+        if (Vtl.MonitorBoot.Reserved(out ulong monLow, out ulong monHigh)) { exStart[n] = monLow; exEnd[n++] = monHigh; }
         if (b.InfoAddress != 0) { exStart[n] = b.InfoAddress; exEnd[n++] = b.InfoAddress + (b.InfoSize == 0 ? 4096 : b.InfoSize); }
         for (int i = 0; i < b.ModuleCount && n < MaxExclusions; i++)
         {

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -5,14 +6,17 @@ namespace HekiGuest.Tests.Boot;
 
 /// <summary>
 /// hostsim's policy-free Hyper-V VSM host (--profile vsm, docs/vtl.md) offers no HekiGuest
-/// range, so today's kernel finds no HekiGuest interface and runs guest-only: every self-test
-/// reports exactly what it reports with no host interface at all (--profile none), the heki
-/// attacks SKIPping on both.
+/// range, so the kernel finds no HekiGuest interface; it finds VSM instead and starts its own
+/// VTL1 monitor (docs/vtl.md section 15). Every other self-test reports exactly what it reports
+/// with no host interface at all (--profile none); the vtl1 group PASSes on vsm and SKIPs on none.
 /// </summary>
-public sealed class VsmProfileBootTests(ITestOutputHelper output)
+public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
 {
+    private const string MonitorGroup = "vtl1";
+    private const int MonitorTests = 8;
+
     [Fact]
-    public async Task The_kernel_on_the_vsm_profile_reports_what_it_reports_with_no_interface()
+    public async Task The_kernel_on_the_vsm_profile_starts_its_monitor_and_otherwise_reports_what_it_reports_with_no_interface()
     {
         var request = BootRequest.Pvh("vsm-profile", KernelBoot.Deadline);
         var vsm = KernelBoot.BootAsync(GuestHosts.HostSim, request with { HostSimArguments = ["--profile", "vsm"] }, output);
@@ -20,9 +24,107 @@ public sealed class VsmProfileBootTests(ITestOutputHelper output)
         var (v, n) = (await vsm, await none);
         Assert.Equal(GuestExitCodes.AllPassed, v.ExitCode);
         Assert.Equal(GuestExitCodes.AllPassed, n.ExitCode);
-        var differences = ResultSetComparison.Differences("hostsim --profile vsm", v.Transcript, "hostsim --profile none", n.Transcript);
+        var (vs, ns) = (Lines(v.SerialText), Lines(n.SerialText));
+        var differences = ResultSetComparison.Differences("hostsim --profile vsm", v.Transcript, "hostsim --profile none", n.Transcript)
+            .Where(d => !d.StartsWith($"'{MonitorGroup}: ", StringComparison.Ordinal)).ToList();
         Assert.True(differences.Count == 0, "result sets differ:\n" + string.Join('\n', differences));
         Assert.True(v.Transcript.Results.Count >= 100, $"only {v.Transcript.Results.Count} results: the comparison would prove little");
         Assert.Contains(v.Transcript.Results, r => r.Id.Group == "heki" && r.Kind == ResultKind.Skip);
+
+        var onVsm = v.Transcript.Results.Where(r => r.Id.Group == MonitorGroup).ToList();
+        var onNone = n.Transcript.Results.Where(r => r.Id.Group == MonitorGroup).ToList();
+        Assert.Equal(MonitorTests, onVsm.Count);
+        Assert.All(onVsm, r => Assert.Equal(ResultKind.Pass, r.Kind));
+        Assert.Equal(MonitorTests, onNone.Count);
+        Assert.All(onNone, r => Assert.Equal(ResultKind.Skip, r.Kind));
+        Assert.Contains("boot: mode vtl1\n", vs, StringComparison.Ordinal);
+        Assert.Contains("boot: mode guest-only\n", ns, StringComparison.Ordinal);
+        Assert.Contains("\nvtl1: monitor 1.0 up: ", vs, StringComparison.Ordinal);
+        Assert.DoesNotContain("\nvtl1: ", ns, StringComparison.Ordinal);
+
+        // The two attacks on VTL1: for each, the kernel's one expected intercept, the monitor's one
+        // denial line for it, and the host's one intercept event; nothing else is intercepted.
+        Assert.NotNull(v.EventsLogPath);
+        var intercepts = HostEvent.ReadLog(v.EventsLogPath!).Where(e => e.Event == "intercept").ToList();
+        Assert.Equal(2, intercepts.Count);
+        Assert.Equal(2, vs.Split("\nvtl1: denied ").Length - 1);
+
+        var gpa = Assert.Single(ExpectMemoryLine().Matches(vs)).Groups[1].Value;
+        Assert.Equal(gpa, Assert.Single(DenialMemoryLine().Matches(vs)).Groups[1].Value);
+        var memory = Assert.Single(intercepts, e => e.Get("kind") == "memory");
+        Assert.Equal("read", memory.Get("access"));
+        Assert.True(HostEvent.SameValue(gpa, memory.Get("gpa")!), $"memory intercept at {memory.Get("gpa")}, expected {gpa}");
+
+        var cr4 = Assert.Single(ExpectCr4Line().Matches(vs)).Groups[1].Value;
+        Assert.Equal(cr4, Assert.Single(DenialCr4Line().Matches(vs)).Groups[1].Value);
+        var register = Assert.Single(intercepts, e => e.Get("kind") == "register");
+        Assert.True(HostEvent.SameValue("0x40003", register.Get("register")!), $"register intercept of {register.Get("register")}, expected CR4 (0x40003)");
+        Assert.True(HostEvent.SameValue(cr4, register.Get("value")!), $"register intercept value {register.Get("value")}, expected {cr4}");
     }
+
+    [Fact]
+    public async Task A_monitor_image_altered_inside_the_kernel_is_refused_and_the_kernel_boots_without_it()
+    {
+        var root = KernelArtifacts.FindRepositoryRoot(AppContext.BaseDirectory);
+        var artifacts = KernelArtifacts.InRepository(root);
+        var kernel = await File.ReadAllBytesAsync(KernelArtifacts.Require(artifacts.KernelElf));
+        var monitor = await File.ReadAllBytesAsync(KernelArtifacts.Require(Path.Combine(root, "build", "monitor", "Vtl1Monitor.stripped.elf")));
+        var at = kernel.AsSpan().IndexOf(monitor);
+        Assert.True(at > 0, "the monitor image is not embedded in build/kernel.elf");
+        kernel[at + (monitor.Length / 2)] ^= 0x01;
+        var directory = Directory.CreateTempSubdirectory("heki-tampered-monitor-");
+        try
+        {
+            var tampered = Path.Combine(directory.FullName, "kernel.elf");
+            await File.WriteAllBytesAsync(tampered, kernel);
+            var host = new HostSimHost(artifacts with { KernelElf = tampered }, Path.Combine(root, "build", "hostsim", "hostsim.dll"));
+            var request = BootRequest.Pvh("vsm-tampered-monitor", KernelBoot.Deadline) with { HostSimArguments = ["--profile", "vsm"] };
+            var outcome = await host.BootAsync(request);
+            var serial = Lines(outcome.SerialText);
+            output.WriteLine(serial);
+            Assert.Equal(GuestExitCodes.AllPassed, outcome.ExitCode);
+            Assert.Contains("monitor: not started: the embedded monitor's SHA-256 is not the digest built into the kernel: refusing to start it\n", serial, StringComparison.Ordinal);
+            Assert.Contains("boot: mode guest-only\n", serial, StringComparison.Ordinal);
+            Assert.DoesNotContain("\nvtl1: ", serial, StringComparison.Ordinal);
+            Assert.All(outcome.Transcript.Results.Where(r => r.Id.Group == MonitorGroup), r => Assert.Equal(ResultKind.Skip, r.Kind));
+            Assert.NotNull(outcome.EventsLogPath);
+            Assert.DoesNotContain(HostEvent.ReadLog(outcome.EventsLogPath!), e => e.Event == "vtl-enable");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("vsm")]
+    [InlineData("none")]
+    public async Task The_monitor_image_booted_by_a_loader_instead_of_a_VTL_call_stops_with_its_own_report(string profile)
+    {
+        var root = KernelArtifacts.FindRepositoryRoot(AppContext.BaseDirectory);
+        var artifacts = KernelArtifacts.InRepository(root);
+        var monitor = KernelArtifacts.Require(Path.Combine(root, "build", "monitor", "Vtl1Monitor.elf"));
+        var host = new HostSimHost(artifacts with { KernelElf = monitor }, Path.Combine(root, "build", "hostsim", "hostsim.dll"));
+        var request = BootRequest.Pvh($"monitor-direct-{profile}", KernelBoot.Deadline) with { WithoutModule = true, HostSimArguments = ["--profile", profile] };
+        var outcome = await host.BootAsync(request);
+        var serial = Lines(outcome.SerialText);
+        output.WriteLine(serial);
+        Assert.Equal(GuestExitCodes.Panic, outcome.ExitCode);
+        Assert.Matches(@"^(\n)?vtl1: not started by a VTL0 init call \(EAX=0x[0-9A-Fa-f]+\): the monitor runs only in VTL1, started by the kernel\n$", serial);
+    }
+
+    /// <summary>The serial text with the port's CR LF line ends as LF.</summary>
+    private static string Lines(string serial) => serial.Replace("\r\n", "\n", StringComparison.Ordinal);
+
+    [GeneratedRegex(@"\n  monitor: expect intercept kind=memory access=read gpa=(0x[0-9A-Fa-f]+)\n")]
+    private static partial Regex ExpectMemoryLine();
+
+    [GeneratedRegex(@"\nvtl1: denied VTL0 read of gpa=(0x[0-9A-Fa-f]+) gva=0x[0-9A-Fa-f]+ at rip=0x[0-9A-Fa-f]+: #GP\(0\) injected\n")]
+    private static partial Regex DenialMemoryLine();
+
+    [GeneratedRegex(@"\n  monitor: expect intercept kind=register register=CR4 value=(0x[0-9A-Fa-f]+)\n")]
+    private static partial Regex ExpectCr4Line();
+
+    [GeneratedRegex(@"\nvtl1: denied VTL0 write of CR4=(0x[0-9A-Fa-f]+) \(pinned bits\) at rip=0x[0-9A-Fa-f]+: #GP\(0\) injected\n")]
+    private static partial Regex DenialCr4Line();
 }

@@ -1,0 +1,58 @@
+// The VTL0 -> VTL1 call ABI of HekiGuest's own secure monitor (vtl1-monitor/, docs/vtl.md
+// section 15): function ids, statuses and register use. Constants only, shared by the kernel's
+// client (HekiGuest.Sdk.VtlCall) and the monitor.
+namespace HekiGuest.Abi
+{
+    /// <summary>Function ids, passed in RDI with a VTL call.</summary>
+    public static class MonitorCall
+    {
+        /// <summary>Boot-only. The first VTL call after EnableVpVtl; it starts the monitor
+        /// (EAX = this id, EBX = VTL0's RAM end in pages). Any later init: AlreadyDone, or
+        /// BootOnly after end of boot. Value: the monitor version.</summary>
+        public const ulong Init = 1;
+        /// <summary>Value: the monitor version; value 2: the denials reported so far.</summary>
+        public const ulong Version = 2;
+        /// <summary>Boot-only. Ends the boot: every boot-only call is refused afterwards.</summary>
+        public const ulong EndOfBoot = 3;
+        /// <summary>Value: how many VTL0 violations the monitor has refused.</summary>
+        public const ulong DenialCount = 4;
+        /// <summary>RSI = VTL0 GPA of a buffer, RDX = its length: the monitor writes
+        /// <see cref="MonitorAbi.DescribeSize"/> bytes {u64 version, u64 first GPA of VTL1's
+        /// memory, u64 page count} there, only if the whole buffer lies in VTL0 RAM.</summary>
+        public const ulong Describe = 5;
+        /// <summary>Boot-only. RSI = CR0 bits to pin, RDX = CR4 bits to pin: the monitor saves
+        /// VTL0's current values of those bits and intercepts every VTL0 write that changes one
+        /// (CrInterceptControl); such a write is refused with #GP(0). A second lock: AlreadyDone;
+        /// a bit outside <see cref="MonitorAbi.LockableCr0"/> / <see cref="MonitorAbi.LockableCr4"/>:
+        /// InvalidArgument.</summary>
+        public const ulong LockRegisters = 6;
+    }
+
+    /// <summary>Statuses, returned in RAX.</summary>
+    public static class MonitorStatus
+    {
+        public const long Success = 0;
+        public const long UnknownCall = 1;
+        /// <summary>A boot-only call after end of boot.</summary>
+        public const long BootOnly = 2;
+        public const long InvalidArgument = 3;
+        public const long AlreadyDone = 4;
+        /// <summary>Client side only: no monitor runs (no VSM host, or it was not started).</summary>
+        public const long NoMonitor = -1;
+    }
+
+    public static class MonitorAbi
+    {
+        /// <summary>1.0: major in bits 31:16, minor in bits 15:0.</summary>
+        public const ulong Version = 0x00010000;
+        public const ulong DescribeSize = 24;
+        /// <summary>CR0 bits a lock may pin: PE, WP, PG.</summary>
+        public const ulong LockableCr0 = (1UL << 0) | (1UL << 16) | (1UL << 31);
+        /// <summary>CR4 bits a lock may pin: everything below bit 32 but MCE, PGE, PCE and VMXE
+        /// (LVBS's mask: bits the kernel toggles in normal operation).</summary>
+        public const ulong LockableCr4 = 0xFFFFFFFFUL & ~((1UL << 6) | (1UL << 7) | (1UL << 8) | (1UL << 13));
+        /// <summary>The first 32-bit entry of VTL1 (EnableVpVtl's context): flat 4 GiB segments.</summary>
+        public const ushort BootCodeSelector = 0x08, BootDataSelector = 0x10;
+        public const ushort BootCodeAttributes = 0xC09B, BootDataAttributes = 0xC093;
+    }
+}
