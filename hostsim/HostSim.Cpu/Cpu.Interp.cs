@@ -629,6 +629,8 @@ public sealed unsafe partial class Cpu
             }
             continue;
         stopped:
+            // a host hook refused the instruction (RefusedByHook): a fault in _softFault, nothing committed
+            if (_stop == StopReason.Exception) return StopReason.Exception;
             // HLT: the instruction completed, RIP points after it (a single-step trap after it is
             // delivered now, not after the wait)
             if (_stop == StopReason.Halted && (_dbgArmed | _dbgStepThis) && TakePendingTrap(pos + 1))

@@ -160,7 +160,7 @@ public sealed unsafe partial class Cpu
                     if (Bitness == 64) RequireCanonical(b);   // #GP(0) for a non-canonical base (SDM vol. 2 LGDT/LIDT)
                     var t = new DescriptorTableRegister { Base = b, Limit = limit };
                     var which = d.H == Handler.Lgdt ? DescriptorTableLoad.Gdtr : DescriptorTableLoad.Idtr;
-                    if (DescriptorTableHook != null && !DescriptorTableHook.AllowLoad(this, which, b, limit, 0)) Raise(GuestFault.GP());
+                    if (DescriptorTableHook != null && !DescriptorTableHook.AllowLoad(this, which, b, limit, 0)) return RefusedByHook();
                     if (d.H == Handler.Lgdt) Gdtr = t; else Idtr = t;
                     return true;
                 }
@@ -183,7 +183,7 @@ public sealed unsafe partial class Cpu
                 {
                     RequireCpl0();
                     ushort sel = (ushort)Dst0(d, 2);
-                    if (DescriptorTableHook != null && !DescriptorTableHook.AllowLoad(this, DescriptorTableLoad.Tr, 0, 0, sel)) Raise(GuestFault.GP());
+                    if (DescriptorTableHook != null && !DescriptorTableHook.AllowLoad(this, DescriptorTableLoad.Tr, 0, 0, sel)) return RefusedByHook();
                     LoadTaskRegister(sel);
                     return true;
                 }
@@ -191,7 +191,7 @@ public sealed unsafe partial class Cpu
                 {
                     RequireCpl0();
                     ushort sel = (ushort)Dst0(d, 2);
-                    if (DescriptorTableHook != null && !DescriptorTableHook.AllowLoad(this, DescriptorTableLoad.Ldtr, 0, 0, sel)) Raise(GuestFault.GP());
+                    if (DescriptorTableHook != null && !DescriptorTableHook.AllowLoad(this, DescriptorTableLoad.Ldtr, 0, 0, sel)) return RefusedByHook();
                     if ((sel & ~3) == 0)
                     {
                         Ldtr = new SegmentRegister { Selector = sel };
@@ -223,8 +223,7 @@ public sealed unsafe partial class Cpu
                 {
                     RequireCpl0();
                     ulong v = GetReg(d.R1, Bitness == 64 ? 8 : 4);
-                    WriteControlRegister(d.Aux, v);
-                    return true;
+                    return TryWriteControlRegister(d.Aux, v) || RefusedByHook();
                 }
             case Handler.MovFromCr:
                 {
@@ -276,8 +275,7 @@ public sealed unsafe partial class Cpu
                 }
             case Handler.Wrmsr:
                 RequireCpl0();
-                WriteMsr((uint)Gpr[RCX], (uint)Gpr[RAX] | ((ulong)(uint)Gpr[RDX] << 32));
-                return true;
+                return TryWriteMsr((uint)Gpr[RCX], (uint)Gpr[RAX] | ((ulong)(uint)Gpr[RDX] << 32)) || RefusedByHook();
             case Handler.Rdtsc:
             case Handler.Rdtscp:
                 {
@@ -457,6 +455,28 @@ public sealed unsafe partial class Cpu
     /// <summary>MOV to CRn semantics (also usable by the machine for reset/loader).</summary>
     public void WriteControlRegister(int n, ulong v)
     {
+        if (!TryWriteControlRegister(n, v)) Raise(_softFault);
+    }
+
+    /// <summary>
+    /// A host hook refused the instruction being executed (a control-register, descriptor-table or
+    /// MSR write): #GP(0) without a host exception (the fault is left in <see cref="_softFault"/>
+    /// and the block loop leaves with <see cref="StopReason.Exception"/>, as for a micro-op's
+    /// fault). Refusals are the common case of an intercepting host (a VM exit per write), so they
+    /// must not cost an exception unwind. Returns false: the handler's "not completed".
+    /// </summary>
+    private bool RefusedByHook()
+    {
+        _softFault = GuestFault.GP();
+        _stop = StopReason.Exception;
+        return false;
+    }
+
+    /// <summary><see cref="WriteControlRegister"/>; false (nothing changed, #GP(0) in
+    /// <see cref="_softFault"/>) when the control-register hook refuses the write. The core's own
+    /// checks still raise their faults.</summary>
+    private bool TryWriteControlRegister(int n, ulong v)
+    {
         switch (n)
         {
             case 0:
@@ -470,7 +490,7 @@ public sealed unsafe partial class Cpu
                     if (pg && (Cr0 & 0x8000_0000) == 0 && lme && (Cr4 & 0x20) == 0) Raise(GuestFault.GP());
                     if (!pg && Bitness == 64) Raise(GuestFault.GP());
                     if (!pg && (Cr4 & Cr4Pcide) != 0) Raise(GuestFault.GP());   // paging off with PCIDs in use
-                    if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 0, Cr0, v)) Raise(GuestFault.GP());
+                    if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 0, Cr0, v)) { _softFault = GuestFault.GP(); return false; }
                     Cr0 = v | 0x10;
                     Efer = pg && lme ? Efer | 0x400 : Efer & ~0x400UL;
                     UpdateMode();
@@ -487,7 +507,7 @@ public sealed unsafe partial class Cpu
                 // (flushing anyway is what the core does: always allowed, see Cpu.Pcid.cs)
                 if ((Cr4 & Cr4Pcide) != 0) v &= ~Cr3NoFlush;
                 if (LongModeActive && (v >> 52) != 0) Raise(GuestFault.GP());
-                if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 3, Cr3, v)) Raise(GuestFault.GP());
+                if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 3, Cr3, v)) { _softFault = GuestFault.GP(); return false; }
                 Cr3 = v;
                 FlushTlb();
                 break;
@@ -496,20 +516,21 @@ public sealed unsafe partial class Cpu
                 if (LongModeActive && (v & 0x20) == 0) Raise(GuestFault.GP());
                 // PCIDE can be set only in IA-32e mode with PCID 0 in CR3 (SDM vol. 3 4.10.1)
                 if ((v & ~Cr4 & Cr4Pcide) != 0 && (!LongModeActive || (Cr3 & 0xFFF) != 0)) Raise(GuestFault.GP());
-                if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 4, Cr4, v)) Raise(GuestFault.GP());
+                if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 4, Cr4, v)) { _softFault = GuestFault.GP(); return false; }
                 Cr4 = v;
                 SyncTranslationContext();   // only a paging or permission bit flushes
                 RefreshDebugState();        // CR4.DE turns R/W = 10 into I/O breakpoints
                 break;
             case 8:
                 if ((v & ~0xFUL) != 0) Raise(GuestFault.GP());
-                if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 8, Cr8, v)) Raise(GuestFault.GP());
+                if (ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 8, Cr8, v)) { _softFault = GuestFault.GP(); return false; }
                 Cr8 = v;
                 break;
             default:
                 Raise(GuestFault.UD());
                 break;
         }
+        return true;
     }
 
     // ---- MSRs ----
@@ -544,14 +565,26 @@ public sealed unsafe partial class Cpu
         }
     }
 
-    private void WriteMsr(uint msr, ulong v)
+    /// <summary>WRMSR; false (nothing changed, #GP(0) in <see cref="_softFault"/>) when the MSR
+    /// hook refuses the write. The core's own checks still raise their faults.</summary>
+    private bool TryWriteMsr(uint msr, ulong v)
     {
         if (MsrHook != null)
         {
             var r = MsrHook.Write(this, msr, v);
-            if (r == MsrResult.Handled) return;
-            if (r == MsrResult.GeneralProtection) Raise(GuestFault.GP());
+            if (r == MsrResult.Handled) return true;
+            if (r == MsrResult.GeneralProtection)
+            {
+                _softFault = GuestFault.GP();
+                return false;
+            }
         }
+        WriteCoreMsr(msr, v);
+        return true;
+    }
+
+    private void WriteCoreMsr(uint msr, ulong v)
+    {
         switch (msr)
         {
             case MsrTsc: TscOffset = v - (ulong)RetiredNow; break;

@@ -17,6 +17,9 @@ public sealed class SecureIntercepts(VsmHost host, VirtualMachine vm)
 {
     private const int InstructionBytes = 16;
 
+    private readonly InterceptedInstructionReader _reader = new();
+    private readonly Iced.Intel.Decoder?[] _decoders = new Iced.Intel.Decoder?[3];
+
     public long Delivered { get; private set; }
 
     /// <summary>A VTL0 access to <paramref name="physical"/> refused by VTL1's protections.</summary>
@@ -74,12 +77,14 @@ public sealed class SecureIntercepts(VsmHost host, VirtualMachine vm)
     }
 
     /// <summary>The intercepted instruction as VTL0's paging maps it (its length and operands
-    /// go into the message; intercepts are rare, so decoding again costs nothing that matters).</summary>
+    /// go into the message), decoded again with one reused decoder per code size.</summary>
     private Iced.Intel.Instruction Decode(Cpu.Cpu cpu)
     {
-        var bytes = new byte[15];
-        int n = PeekVtl0Code(cpu, bytes);
-        var decoder = Iced.Intel.Decoder.Create(cpu.Bitness, new Iced.Intel.ByteArrayCodeReader(bytes, 0, n), cpu.CurrentInstructionRip);
+        int n = PeekVtl0Code(cpu, _reader.Buffer);
+        _reader.Reset(n);
+        int size = cpu.Bitness == 64 ? 2 : cpu.Bitness == 32 ? 1 : 0;
+        var decoder = _decoders[size] ??= Iced.Intel.Decoder.Create(cpu.Bitness, _reader);
+        decoder.IP = cpu.CurrentInstructionRip;
         decoder.Decode(out var instruction);
         return instruction;
     }
