@@ -31,7 +31,7 @@ public sealed class CliUsageErrorTests(CliFiles files) : IClassFixture<CliFiles>
     [InlineData("--pin cr0=0: '0' is not a non-zero number", "run", "{hi}", "--pin", "cr0=0")]
     [InlineData("--pin needs a host interface", "run", "{hi}", "--profile", "none", "--pin", "cr0=0x10000")]
     [InlineData("--pin needs the HekiGuest interface", "run", "{hi}", "--profile", "vsm", "--pin", "cr0=0x10000")]
-    [InlineData("--show-vtl1 (or the policy key vtl1-debug) needs --profile vsm", "run", "{hi}", "--profile", "heki", "--show-vtl1")]
+    [InlineData("--show-vtl1 needs --profile vsm (the only profile with a VTL1; the policy key vtl1-debug is the same opt-in)", "run", "{hi}", "--profile", "heki", "--show-vtl1")]
     [InlineData("cannot write trace file", "run", "{hi}", "--trace", "{nodir}")]
     [InlineData("cannot write events file", "run", "{hi}", "--events", "{nodir}")]
     [InlineData("no PVH entry note", "run", "{hi}", "--boot", "pvh")]
