@@ -1,3 +1,4 @@
+using HekiGuest.HostSim.Control.Policy;
 using System.Globalization;
 
 namespace HekiGuest.HostSim.Cli;
@@ -23,15 +24,6 @@ public static class ValueParsers
         return bytes;
     }
 
-    public static TimeSpan ParseDuration(string text)
-    {
-        string t = text.Trim();
-        double scale = 1;
-        if (t.EndsWith("ms", StringComparison.Ordinal)) { scale = 0.001; t = t[..^2]; }
-        else if (t.EndsWith('s')) t = t[..^1];
-        else if (t.EndsWith('m')) { scale = 60; t = t[..^1]; }
-        if (!double.TryParse(t, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double v) || v <= 0 || double.IsInfinity(v) || v * scale > 86400)
-            throw new UsageError($"unparsable duration '{text}' (use e.g. 10s, 500ms, 2m)");
-        return TimeSpan.FromSeconds(v * scale);
-    }
+    public static TimeSpan ParseDuration(string text) =>
+        DurationText.Parse(text) ?? throw new UsageError($"unparsable duration '{text}' (use e.g. 10s, 500ms, 2m)");
 }

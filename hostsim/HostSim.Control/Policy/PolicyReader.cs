@@ -66,21 +66,10 @@ internal static class PolicyReader
     {
         if (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out double seconds) && seconds > 0 && seconds <= 86400)
             return TimeSpan.FromSeconds(seconds);
-        if (reader.TokenType == JsonTokenType.String && ParseDuration(reader.GetString()!) is { } d) return d;
+        if (reader.TokenType == JsonTokenType.String && DurationText.Parse(reader.GetString()!) is { } d) return d;
         throw Error(key, "expected a duration like \"10s\", \"500ms\" or \"2m\" (at most a day)");
     }
 
-    public static TimeSpan? ParseDuration(string text)
-    {
-        string t = text.Trim();
-        double scale = 1;
-        if (t.EndsWith("ms", StringComparison.Ordinal)) { scale = 0.001; t = t[..^2]; }
-        else if (t.EndsWith('s')) t = t[..^1];
-        else if (t.EndsWith('m')) { scale = 60; t = t[..^1]; }
-        if (!double.TryParse(t, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double v) || v <= 0 || double.IsInfinity(v) || v * scale > 86400)
-            return null;
-        return TimeSpan.FromSeconds(v * scale);
-    }
 
     public static string Describe(JsonTokenType t) => t switch
     {

@@ -10,19 +10,10 @@ namespace HekiGuest.HostSim.Control.Tests.Support;
 /// </summary>
 internal static class Guests
 {
-    public const uint Entry = 0x10000C;
+    public const uint Entry = ElfImageBuilder.Multiboot1Entry;
     public const uint Smep = 1u << 20, Osfxsr = 1u << 9;
 
-    public static byte[] Kernel(Action<Assembler> code)
-    {
-        var a = new Assembler(32);
-        code(a);
-        using var stream = new MemoryStream();
-        a.Assemble(new StreamCodeWriter(stream), Entry);
-        return new ElfImageBuilder(elf64: false) { Entry = Entry }
-            .Load(0x100000, [.. ElfImageBuilder.Multiboot1Header(), .. stream.ToArray()])
-            .Build();
-    }
+    public static byte[] Kernel(Action<Assembler> code) => ElfImageBuilder.Multiboot1Kernel(code);
 
     /// <summary>Spins forever (counting in EAX).</summary>
     public static byte[] Spins() => Kernel(a =>

@@ -10,18 +10,9 @@ namespace HekiGuest.HostSim.Machine.Tests.Cli;
 /// </summary>
 internal static class CliGuests
 {
-    public const uint Entry = 0x10000C;
+    public const uint Entry = ElfImageBuilder.Multiboot1Entry;
 
-    public static byte[] Kernel(Action<Assembler> code)
-    {
-        var a = new Assembler(32);
-        code(a);
-        using var stream = new MemoryStream();
-        a.Assemble(new StreamCodeWriter(stream), Entry);
-        return new ElfImageBuilder(elf64: false) { Entry = Entry }
-            .Load(0x100000, [.. ElfImageBuilder.Multiboot1Header(), .. stream.ToArray()])
-            .Build();
-    }
+    public static byte[] Kernel(Action<Assembler> code) => ElfImageBuilder.Multiboot1Kernel(code);
 
     /// <summary>Prints "hi" on COM1, then writes 0 to debug-exit: exit code 1.</summary>
     public static byte[] SaysHi() => Kernel(a =>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Iced.Intel;
 
 namespace HekiGuest.HostSim.Machine.Tests.Loading;
 
@@ -128,6 +129,23 @@ internal sealed class ElfImageBuilder(bool elf64)
     {
         const uint magic = 0x1BADB002;
         return Words(magic, flags, unchecked(0u - (magic + flags)));
+    }
+
+    /// <summary>The entry of <see cref="Multiboot1Kernel"/>: right after the header at 1 MiB.</summary>
+    public const uint Multiboot1Entry = 0x10000C;
+
+    /// <summary>A tiny multiboot1 ELF32 kernel: one segment at 1 MiB holding the multiboot1
+    /// header and then the 32-bit <paramref name="code"/>, entered at <see cref="Multiboot1Entry"/>
+    /// in flat protected mode.</summary>
+    public static byte[] Multiboot1Kernel(Action<Assembler> code)
+    {
+        var a = new Assembler(32);
+        code(a);
+        using var stream = new MemoryStream();
+        a.Assemble(new StreamCodeWriter(stream), Multiboot1Entry);
+        return new ElfImageBuilder(elf64: false) { Entry = Multiboot1Entry }
+            .Load(0x100000, [.. Multiboot1Header(), .. stream.ToArray()])
+            .Build();
     }
 
     public static byte[] Words(params uint[] words)
