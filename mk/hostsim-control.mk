@@ -3,4 +3,4 @@
 # QMP round trip for query-status and the cost of an idle control socket on a compute guest
 # (BENCH_QMP_ROUNDS=n alternating runs, default 7).
 bench-qmp:
-	$(DOTNET) run --project $(ROOT)/hostsim/HostSim.Control.Bench/HostSim.Control.Bench.csproj -c Release --nologo -v q
+	$(DOTNET) run --project $(ROOT)/hostsim/HostSim.Control.Bench/HostSim.Control.Bench.csproj -c Release -v q

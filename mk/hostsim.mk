@@ -25,10 +25,10 @@ endif
 # denied CR write. In-process guest loops, figures in the README.
 .PHONY: bench-heki
 bench-heki:
-	$(DOTNET) run --project $(ROOT)/hostsim/HostSim.Heki.Bench/HostSim.Heki.Bench.csproj -c Release --nologo -v q
+	$(DOTNET) run --project $(ROOT)/hostsim/HostSim.Heki.Bench/HostSim.Heki.Bench.csproj -c Release -v q
 
 # What the VSM host's mechanisms cost a guest: VTL call + return round trip, an intercepted CR4
 # write emulated by a minimal VTL1, a VTL0 write violation delivered to VTL1 and answered.
 .PHONY: bench-vtl
 bench-vtl:
-	$(DOTNET) run --project $(ROOT)/hostsim/HostSim.Vsm.Bench/HostSim.Vsm.Bench.csproj -c Release --nologo -v q
+	$(DOTNET) run --project $(ROOT)/hostsim/HostSim.Vsm.Bench/HostSim.Vsm.Bench.csproj -c Release -v q

@@ -15,6 +15,14 @@ const ulong Payload = VsmLabMachine.AssistPage + HvVpAssist.InterceptMessageOffs
 const ulong Protected = 0x150000;
 
 int figure = 0;
+// `hostsim-vsm-bench N`: only the N-th figure (1-based), for profiling one path
+const int Figures = 3;
+int only = 0;
+if (args.Length > 1 || (args.Length == 1 && (!int.TryParse(args[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out only) || only is < 1 or > Figures)))
+{
+    Console.Error.WriteLine($"hostsim-vsm-bench: expected no argument or one figure number from 1 to {Figures}, got '{string.Join(' ', args)}'");
+    return 2;
+}
 Console.WriteLine($"machine: {Environment.ProcessorCount} CPUs, {Environment.OSVersion}, .NET {Environment.Version}");
 Console.WriteLine($"each figure: a {Iterations:N0}-iteration VTL0 loop minus the same loop with an empty body, in one VM after a warm-up; best of {Runs} (wall time; the process CPU time beside it is steadier on a loaded machine)");
 
@@ -136,10 +144,11 @@ Measure("VTL0 write to a page VTL1 made read-only: GPA intercept to VTL1, which 
     body: a => { a.mov(rbx, Protected); a.mov(__qword_ptr[rbx], rax); },
     enter: true);
 
+return 0;
+
 void Measure(string name, Action<VsmLabMachine, Assembler> vtl1, Action<Assembler> body, bool enter = false)
 {
-    // `hostsim-vsm-bench N`: only the N-th figure (1-based), for profiling one path
-    if (args.Length > 0 && args[0] != (++figure).ToString(System.Globalization.CultureInfo.InvariantCulture)) return;
+    if (++figure != only && only != 0) return;
     using var lab = new VsmLabMachine(mbec: false);
     lab.Emit(VsmLabMachine.Vtl1Code, a => vtl1(lab, a));
     if (enter)
