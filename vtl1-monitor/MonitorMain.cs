@@ -21,6 +21,8 @@ public static unsafe class MonitorMain
     private static extern void CaptureFrame();
 
     private const uint ActiveVtlMask = 0xF;
+    // bit 63: open source; "HEKI"; build 0x1001 (the kernel is build 1)
+    private const ulong GuestOsId = 0x8000_4845_4B49_1001;
 
     // C# wants a Main in an executable; the boot stub calls monitor_main.
     private static void Main() { }
@@ -48,6 +50,12 @@ public static unsafe class MonitorMain
 
         byte* assist = Heap.AllocatePages(1);
         byte* io = Heap.AllocatePages(1);
+        byte* hypercallPage = Heap.AllocatePages(1);
+        // The synthetic MSRs are VTL1's own (docs/vtl.md section 2): VTL1 identifies itself and
+        // enables its own hypercall page (never executed: the monitor issues VMCALL itself) before
+        // its first hypercall, and its own VP assist page, which VTL0 cannot move.
+        Native.SealedWriteMsr(HvMsr.GuestOsId, GuestOsId);
+        Native.SealedWriteMsr(HvMsr.Hypercall, (ulong)hypercallPage | HvMsr.Enable);
         HvClient.Initialize(io);
         ushort st = HvClient.GetRegister(0, HvRegister.VsmVpStatus, out ulong vpStatus);
         if (st != HvStatus.Success || (vpStatus & ActiveVtlMask) != 1) Stop("not running in VTL1 (VsmVpStatus)", vpStatus);

@@ -44,7 +44,7 @@ public sealed class VpRegisterFile(VsmHost host, VsmPartition partition)
                 if (vtl >= vp.CurrentVtl) return HvStatus.InvalidParameter;
                 value = vp.PendingEvent(vtl);
                 return HvStatus.Success;
-            case HvRegister.VpAssistPage: value = host.Msrs.VpAssistPageMsr; return HvStatus.Success;
+            case HvRegister.VpAssistPage: value = host.Msrs.VpAssistPageMsr(vtl); return HvStatus.Success;
             case HvRegister.VsmCodePageOffsets: value = HvHypercallPage.VsmCodePageOffsets; return HvStatus.Success;
             case HvRegister.VsmVpStatus: value = (uint)vp.CurrentVtl | ((ulong)EnabledSet(vp.IsEnabled) << HvVsmStatus.VpEnabledVtlSetShift); return HvStatus.Success;
             case HvRegister.VsmPartitionStatus: value = EnabledSet(partition.IsEnabled) | ((ulong)HvVtl.MaxVtl << HvVsmStatus.PartitionMaximumVtlShift); return HvStatus.Success;

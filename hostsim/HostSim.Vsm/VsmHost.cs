@@ -134,9 +134,11 @@ public sealed class VsmHost
         return true;
     }
 
+    // The assist page the host writes entry reasons and messages into, and reads the VTL return
+    // values from: VTL1's own (its VTL control area); VTL0's VP_ASSIST_PAGE cannot move it.
     private ulong? AssistPage()
     {
-        ulong msr = Msrs.VpAssistPageMsr;
+        ulong msr = Msrs.VpAssistPageMsr(HvVtl.MaxVtl);
         ulong page = msr & HvMsr.PageNumberMask;
         return (msr & HvMsr.Enable) != 0 && IsRamPage(page) ? page : null;
     }

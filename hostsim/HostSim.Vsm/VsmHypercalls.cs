@@ -25,7 +25,7 @@ public sealed class VsmHypercalls(VsmHost host, SyntheticMsrs msrs, VtlHypercall
 
     public GuestFault? Hypercall(Cpu.Cpu cpu, bool isVmmcall)
     {
-        if ((cpu.Cr0 & Cr0ProtectionEnable) == 0 || cpu.Cpl != 0 || !msrs.HypercallsEnabled)
+        if ((cpu.Cr0 & Cr0ProtectionEnable) == 0 || cpu.Cpl != 0 || !msrs.HypercallsEnabled(host.CurrentVtl))
         {
             return GuestFault.UD();
         }

@@ -49,6 +49,8 @@ public sealed class VtlHypercalls(VsmHost host, VsmPartition partition)
         status = VpInitialContext.TryParse(block.Slice(HvVtl.VpContextOffset, HvVtl.ContextSize), out var initial);
         if (status != HvStatus.Success) return status;
         caller.Enable(target, initial);
+        // the new VTL's synthetic MSRs are its own and start at zero (it sets up its own pages)
+        host.Msrs.Clear(target);
         host.VtlEvent(VsmVtlEvent.VpVtlEnabled, target);
         return HvStatus.Success;
     }

@@ -53,7 +53,7 @@ public sealed class SyntheticMsrTests
         g.Wrmsr(HvMsr.Hypercall, VsmGuestMachine.HypercallPageGpa | 1).AssertCompleted();
         Assert.Equal(VsmGuestMachine.HypercallPageGpa, g.Rdmsr(HvMsr.Hypercall));
         Assert.Equal(0UL, g.ReadU64(VsmGuestMachine.HypercallPageGpa));
-        Assert.False(g.Host.Msrs.HypercallsEnabled);
+        Assert.False(g.Host.Msrs.HypercallsEnabled(0));
     }
 
     [Fact]
@@ -124,8 +124,8 @@ public sealed class SyntheticMsrTests
         g.SetUpHypercalls();
         g.Wrmsr(HvMsr.VpAssistPage, VsmGuestMachine.AssistPage | 1).AssertCompleted();
         g.Host.Reset();
-        Assert.Equal(0UL, g.Host.Msrs.GuestOsId);
-        Assert.Equal(0UL, g.Host.Msrs.HypercallMsr);
-        Assert.Equal(0UL, g.Host.Msrs.VpAssistPageMsr);
+        Assert.Equal(0UL, g.Host.Msrs.GuestOsId(0));
+        Assert.Equal(0UL, g.Host.Msrs.HypercallMsr(0));
+        Assert.Equal(0UL, g.Host.Msrs.VpAssistPageMsr(0));
     }
 }

@@ -85,7 +85,9 @@ public sealed class Vtl1PrivacyTests
         Assert.Equal(0, g.Host.CurrentVtl);
         Assert.False(g.Host.Partition.IsEnabled(1));
         Assert.False(g.Host.Partition.Vps[0].IsEnabled(1));
-        Assert.Equal(0UL, g.Host.Msrs.HypercallMsr);
+        Assert.Equal(0UL, g.Host.Msrs.HypercallMsr(0));
+        Assert.Equal(0UL, g.Host.Msrs.HypercallMsr(1));
+        Assert.Equal(0UL, g.Host.Msrs.VpAssistPageMsr(1));
         _ = r15;
     }
 }

@@ -142,12 +142,56 @@ public sealed class VtlSwitchTests
             a.mov(r11, VsmGuestMachine.HypercallPageGpa + HvHypercallPage.VtlReturnOffset);
             a.call(r11);
         });
-        g.Wrmsr(HvMsr.VpAssistPage, VsmGuestMachine.AssistPage).AssertCompleted();
+        // VTL1's own VP assist page off (VTL1's set: VTL0's MSR does not matter here)
+        Assert.Equal(HekiGuest.HostSim.Cpu.MsrResult.Handled, g.Host.Msrs.WriteFromHost(HvVtl.MaxVtl, HvMsr.VpAssistPage, VsmGuestMachine.AssistPage));
         g.WriteU64(VsmGuestMachine.AssistPage + HvVpAssist.VtlEntryReasonOffset, 0);
         g.Execute(VtlGuest.Caller).AssertCompleted();
         Assert.Equal(0UL, g.Cpu.Gpr[Processor.RAX]);
         Assert.Equal((ulong)HvCall.VtlReturn, g.Cpu.Gpr[Processor.RCX]);
         Assert.Equal(0UL, g.ReadU64(VsmGuestMachine.AssistPage + HvVpAssist.VtlEntryReasonOffset));
+    }
+
+    [Fact]
+    public void Vtl0_moving_its_vp_assist_page_does_not_move_vtl1s()
+    {
+        // the synthetic MSRs are per VTL: VTL0 pointing VP_ASSIST_PAGE at a page of its own
+        // choosing changes its own set only; the host keeps writing VTL1's entry reason into
+        // VTL1's page and reading the return values from there
+        using var g = new VsmGuestMachine();
+        VtlGuest.EnableVtl1(g, a => VtlGuest.Handler(a, 0));
+        const ulong Decoy = VsmGuestMachine.AssistPage + 0x1000;
+        g.Wrmsr(HvMsr.VpAssistPage, Decoy | HvMsr.Enable).AssertCompleted();
+        Assert.Equal(Decoy | HvMsr.Enable, g.Rdmsr(HvMsr.VpAssistPage));
+        g.WriteU64(Decoy + HvVpAssist.VtlEntryReasonOffset, 0x77);
+        g.Execute(VtlGuest.Caller).AssertCompleted();
+        Assert.Equal((ulong)HvVpAssist.EntryReasonVtlCall, g.ReadU64(VsmGuestMachine.AssistPage + HvVpAssist.VtlEntryReasonOffset) & 0xFFFF_FFFF);
+        Assert.Equal(0x77UL, g.ReadU64(Decoy + HvVpAssist.VtlEntryReasonOffset));
+        Assert.Equal(VtlGuest.ReturnRax, g.Cpu.Gpr[Processor.RAX]);
+        Assert.Equal(VsmGuestMachine.AssistPage | HvMsr.Enable, g.Host.Msrs.VpAssistPageMsr(HvVtl.MaxVtl));
+        Assert.Equal(Decoy | HvMsr.Enable, g.Host.Msrs.VpAssistPageMsr(0));
+    }
+
+    [Fact]
+    public void Vtl1_has_no_hypercalls_until_it_enables_its_own_hypercall_page()
+    {
+        // VTL0's hypercall page does not enable hypercalls for VTL1: a VTL1 that has not set its
+        // own guest OS id and HYPERCALL MSR gets #UD from VMCALL, like a guest without the page
+        using var g = new VsmGuestMachine();
+        g.SetUpHypercalls();
+        g.WriteU64(VtlGuest.Vtl1Pml4, VsmGuestMachine.Pdpt | 7);
+        g.Emit(VtlGuest.Vtl1Code, a =>
+        {
+            a.mov(ecx, (uint)HvCall.VtlReturn);
+            a.vmcall();
+            a.hlt();
+        });
+        Assert.Equal(0UL, VtlGuest.EnablePartitionVtl(g));
+        Assert.Equal(0UL, VtlGuest.EnableVpVtl(g));
+        Assert.Equal(0UL, g.Host.Msrs.HypercallMsr(HvVtl.MaxVtl));
+        Assert.True(g.Host.Msrs.HypercallsEnabled(0));
+        Assert.False(g.Host.Msrs.HypercallsEnabled(HvVtl.MaxVtl));
+        g.Execute(VtlGuest.Caller).AssertUd(VtlGuest.Vtl1Code + 5);
+        Assert.Equal(1, g.Host.CurrentVtl);
     }
 
     [Fact]

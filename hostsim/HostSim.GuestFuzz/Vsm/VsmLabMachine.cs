@@ -76,6 +76,12 @@ internal sealed class VsmLabMachine : IDisposable
         b[HvVtl.VpTargetVtlOffset] = 1;
         WriteContext(b.Slice(HvVtl.VpContextOffset, HvVtl.ContextSize));
         if (Call(HvCall.EnableVpVtl, InputPage, OutputPage) is not 0 and var s2) throw new InvalidOperationException($"EnableVpVtl: 0x{s2:x}");
+        // VTL1's own synthetic MSRs (per VTL, zero when it is enabled): the lab sets them as host
+        // userspace would, so VTL1's first snippet can make hypercalls and sees its entry reasons
+        foreach (var (msr, value) in new[] { (HvMsr.GuestOsId, 0x8100_0000_0000_0001UL), (HvMsr.Hypercall, HypercallPage | HvMsr.Enable), (HvMsr.VpAssistPage, AssistPage | HvMsr.Enable) })
+        {
+            if (Host.Msrs.WriteFromHost(HvVtl.MaxVtl, msr, value) != MsrResult.Handled) throw new InvalidOperationException($"VTL1 MSR 0x{msr:x}");
+        }
     }
 
     public VirtualMachine Vm { get; }

@@ -36,7 +36,6 @@ internal sealed class Vtl1Session
     {
         var s = new Vtl1Session(g);
         g.SetUpHypercalls();
-        g.Wrmsr(HvMsr.VpAssistPage, VsmGuestMachine.AssistPage | HvMsr.Enable).AssertCompleted();
         // VTL1's own page tables (same identity map), so its walks never touch VTL0's tables
         g.WriteU64(VtlGuest.Vtl1Pml4, Vtl1Pdpt | 7);
         g.WriteU64(Vtl1Pdpt, Vtl1Pd | 7);
@@ -54,6 +53,7 @@ internal sealed class Vtl1Session
         }
         Assert.Equal(0UL, VtlGuest.EnablePartitionVtl(g, flags: partitionFlags));
         Assert.Equal(0UL, VtlGuest.EnableVpVtl(g));
+        VtlGuest.SetUpVtl1Msrs(g);
         ulong at = VsmGuestMachine.Code;
         ulong body = g.Emit(at, VtlGuest.Caller);
         s.Body = body;

@@ -70,11 +70,22 @@ internal static class VtlGuest
     public static void EnableVtl1(VsmGuestMachine g, Action<Assembler> vtl1Body)
     {
         g.SetUpHypercalls();
-        g.Wrmsr(HvMsr.VpAssistPage, VsmGuestMachine.AssistPage | HvMsr.Enable).AssertCompleted();
         g.WriteU64(Vtl1Pml4, VsmGuestMachine.Pdpt | 7);
         g.Emit(Vtl1Code, vtl1Body);
         Assert.Equal(0UL, EnablePartitionVtl(g));
         Assert.Equal(0UL, EnableVpVtl(g));
+        SetUpVtl1Msrs(g);
+    }
+
+    /// <summary>VTL1's own synthetic MSRs (they are per VTL and start at zero when VTL1 is
+    /// enabled), set as host userspace would for a VTL1 prepared outside the guest: guest OS id,
+    /// the hypercall page (the same page as VTL0's) and the VP assist page the host writes entry
+    /// reasons and messages into.</summary>
+    public static void SetUpVtl1Msrs(VsmGuestMachine g)
+    {
+        Assert.Equal(MsrResult.Handled, g.Host.Msrs.WriteFromHost(HvVtl.MaxVtl, HvMsr.GuestOsId, VsmGuestMachine.GuestOsId));
+        Assert.Equal(MsrResult.Handled, g.Host.Msrs.WriteFromHost(HvVtl.MaxVtl, HvMsr.Hypercall, VsmGuestMachine.HypercallPageGpa | HvMsr.Enable));
+        Assert.Equal(MsrResult.Handled, g.Host.Msrs.WriteFromHost(HvVtl.MaxVtl, HvMsr.VpAssistPage, VsmGuestMachine.AssistPage | HvMsr.Enable));
     }
 
     /// <summary>VTL1's handler: records what it sees in shared registers (RBX = CR3, RDI = its RIP,
