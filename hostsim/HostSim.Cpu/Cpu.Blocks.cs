@@ -25,7 +25,7 @@ public sealed unsafe partial class Cpu
     private readonly Uop[] _buildScratch = new Uop[MaxBlockOps];
 
     /// <summary>Bumped by every TLB flush, mode change and decode-cache flush: jump-cache entries of an older generation are stale.</summary>
-    private ulong _codeGen = 1;
+    private ulong _codeGen = 1UL << CodeGenContextBits;   // context 0's first generation (Cpu.TranslationContexts.cs)
 
     // Where execution is, for faults, hooks and RecentInstructionRips. Every instruction started
     // gets the next ring position; the loop publishes the position of the one it runs (the ring

@@ -10,7 +10,7 @@ public sealed unsafe partial class Cpu
     private const ulong Invalid = ulong.MaxValue;
 
     // The three TLBs live inside the Cpu object (no array indirection, no bounds checks):
-    // Tag = linear page number; Host = host address of the page (read/write) or its physical
+    // Tag = linear page number | translation context << 56 (TlbTag); Host = host address of the page (read/write) or its physical
     // address (execute).
     private TlbArray _rTlb;
     private TlbArray _wTlb;
@@ -18,7 +18,11 @@ public sealed unsafe partial class Cpu
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref TlbEntry TlbSlot(ref TlbArray tlb, ulong page) =>
-        ref Unsafe.Add(ref Unsafe.As<TlbArray, TlbEntry>(ref tlb), (int)page & TlbMask);
+        ref Unsafe.Add(ref Unsafe.As<TlbArray, TlbEntry>(ref tlb), ((int)page ^ (int)(page >> TlbContextSlotShift)) & TlbMask);
+
+    // a context's tag bits (Cpu.TranslationContexts.cs) also move its entries to other slots, so
+    // two contexts running code at the same linear pages do not evict each other
+    private const int TlbContextSlotShift = 53;
 
     private static void FillInvalid(ref TlbArray tlb)
     {
@@ -90,7 +94,8 @@ public sealed unsafe partial class Cpu
         _ctxEfer = Efer & EferTranslationBits;
         _ctxAc = SmapAc();
         _ctxCpl = Cpl;
-        _codeGen++;
+        NewCodeGeneration();
+        _flushEpoch++;   // the fill below clears every context's entries: saved contexts start again
         FillInvalid(ref _rTlb);
         FillInvalid(ref _xTlb);
         FlushWriteTlb();
@@ -100,8 +105,8 @@ public sealed unsafe partial class Cpu
     public void FlushTlbPage(ulong linear)
     {
         (Translator as ITranslationCache)?.InvalidatePage(linear);
-        _codeGen++;
-        ulong page = linear >> 12;
+        NewCodeGeneration();
+        ulong page = TlbTag(linear);
         ref var r = ref TlbSlot(ref _rTlb, page);
         if (r.Tag == page) r.Tag = Invalid;
         ref var w = ref TlbSlot(ref _wTlb, page);
@@ -175,7 +180,7 @@ public sealed unsafe partial class Cpu
     /// </summary>
     private bool TryTranslateCached(ref TlbArray tlb, ulong la, AccessKind kind, int size, int cpl, out ulong phys)
     {
-        ulong page = la >> 12;
+        ulong page = TlbTag(la);
         ref var e = ref TlbSlot(ref tlb, page);
         if (cpl == Cpl && e.Tag == page)
         {
@@ -186,7 +191,7 @@ public sealed unsafe partial class Cpu
         {
             return false;
         }
-        if (cpl == Cpl && (kind != AccessKind.Write || _codePages[phys >> 12] == 0) && MayCacheData(page))
+        if (cpl == Cpl && (kind != AccessKind.Write || _codePages[phys >> 12] == 0) && MayCacheData(la >> 12))
         {
             e.Tag = page;
             e.Host = (nint)(Memory.Base + (phys & ~0xFFFUL));
@@ -223,7 +228,7 @@ public sealed unsafe partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool TryRead(ulong la, int size, out ulong value)
     {
-        ulong page = la >> 12;
+        ulong page = TlbTag(la);
         ref var e = ref TlbSlot(ref _rTlb, page);
         uint off = (uint)la & 0xFFF;
         if (e.Tag == page && off <= 4096u - (uint)size)
@@ -238,7 +243,7 @@ public sealed unsafe partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool TryWrite(ulong la, int size, ulong value)
     {
-        ulong page = la >> 12;
+        ulong page = TlbTag(la);
         ref var e = ref TlbSlot(ref _wTlb, page);
         uint off = (uint)la & 0xFFF;
         if (e.Tag == page && off <= 4096u - (uint)size)
@@ -276,7 +281,7 @@ public sealed unsafe partial class Cpu
     /// <summary>Checks that a write of <paramref name="size"/> bytes at <paramref name="la"/> would succeed (for instructions that must not fault half-way).</summary>
     internal void ProbeWrite(ulong la, int size)
     {
-        ulong page = la >> 12;
+        ulong page = TlbTag(la);
         if (TlbSlot(ref _wTlb, page).Tag == page && ((uint)la & 0xFFF) <= 4096u - (uint)size)
         {
             return;
@@ -333,8 +338,8 @@ public sealed unsafe partial class Cpu
     /// <summary>The physical page (base address) an instruction fetch at <paramref name="la"/> reads, through the execute TLB.</summary>
     private ulong ExecPhysPage(ulong la)
     {
-        ref var x = ref TlbSlot(ref _xTlb, la >> 12);
-        if (x.Tag != la >> 12)
+        ref var x = ref TlbSlot(ref _xTlb, TlbTag(la));
+        if (x.Tag != TlbTag(la))
         {
             FillExecTlb(la);
         }
@@ -344,8 +349,8 @@ public sealed unsafe partial class Cpu
     private void FillExecTlb(ulong la)
     {
         ulong phys = TranslateExec(la);
-        ref var e = ref TlbSlot(ref _xTlb, la >> 12);
-        e.Tag = la >> 12;
+        ref var e = ref TlbSlot(ref _xTlb, TlbTag(la));
+        e.Tag = TlbTag(la);
         e.Host = (nint)(phys & ~0xFFFUL);
     }
 
@@ -371,8 +376,8 @@ public sealed unsafe partial class Cpu
             }
             if (cpl == Cpl && MayCacheData(la >> 12))
             {
-                ref var e = ref TlbSlot(ref _rTlb, la >> 12);
-                e.Tag = la >> 12;
+                ref var e = ref TlbSlot(ref _rTlb, TlbTag(la));
+                e.Tag = TlbTag(la);
                 e.Host = (nint)(Memory.Base + (phys & ~0xFFFUL));
             }
             CheckDataBreakpoints(la, size, write: false);
@@ -422,8 +427,8 @@ public sealed unsafe partial class Cpu
             }
             else if (cpl == Cpl && MayCacheData(la >> 12))
             {
-                ref var e = ref TlbSlot(ref _wTlb, la >> 12);
-                e.Tag = la >> 12;
+                ref var e = ref TlbSlot(ref _wTlb, TlbTag(la));
+                e.Tag = TlbTag(la);
                 e.Host = (nint)(Memory.Base + (phys & ~0xFFFUL));
             }
             CheckDataBreakpoints(la, size, write: true);

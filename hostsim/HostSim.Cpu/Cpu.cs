@@ -265,7 +265,7 @@ public sealed unsafe partial class Cpu
         // change has flushed the TLB above, which also invalidates them)
         if (bits != oldBits || _segBase[CS] != csBase)
         {
-            _codeGen++;
+            NewCodeGeneration();
         }
     }
 
@@ -521,7 +521,8 @@ public sealed unsafe partial class Cpu
         }
         Array.Clear(_blocks);
         Array.Clear(_codePages);
-        _codeGen++;
+        NewCodeGeneration();
+        _flushEpoch++;   // every other context's links go too
         _exit = true;
         FlushWriteTlb();
     }

@@ -48,7 +48,7 @@ public sealed class VirtualProcessorVtls(uint index, int vtls)
     {
         var outgoing = _saved[CurrentVtl] ??= new VtlPrivateState();
         outgoing.Capture(cpu);
-        _saved[vtl]!.Load(cpu);
+        _saved[vtl]!.Load(cpu, vtl);
         CurrentVtl = vtl;
     }
 

@@ -106,7 +106,7 @@ public sealed class VpRegisterFile(VsmHost host, VsmPartition partition)
         bool live = vtl == vp.CurrentVtl;
         var state = StateOf(cpu, vp, vtl);
         if (state is null || !WritePrivate(state, name, value)) return HvStatus.InvalidParameter;
-        if (live) state.Load(cpu);
+        if (live) state.Load(cpu, vtl);
         return HvStatus.Success;
     }
 

@@ -223,6 +223,8 @@ public sealed class VsmHost
         }
         Msrs.Reset();
         Partition.Reset();
+        // back in VTL0's translation context, with nothing any VTL cached surviving the reset
+        _vm.Cpu.SwitchTranslationContext(0);
         _vm.Cpu.FlushTlb();
     }
 }

@@ -45,9 +45,11 @@ public sealed class VtlPrivateState
         Dr7 = cpu.Dr[7];
     }
 
-    /// <summary>Loads this state into the CPU and drops every cached translation and decoded
-    /// block tied to the old paging (each VTL has its own CR3).</summary>
-    public void Load(Cpu.Cpu cpu)
+    /// <summary>Loads this state into the CPU, for <paramref name="vtl"/>: the CPU's translations
+    /// and decoded-code links switch to that VTL's own translation context (each VTL has its own
+    /// paging and TLB, docs/vtl.md section 7), kept from its last run unless something flushed
+    /// the TLB since (a protection change, a register set by a higher VTL, a reset).</summary>
+    public void Load(Cpu.Cpu cpu, int vtl)
     {
         cpu.Cr0 = Cr0;
         cpu.Cr3 = Cr3;
@@ -70,6 +72,6 @@ public sealed class VtlPrivateState
         cpu.WriteGpr(Cpu.Cpu.RSP, Rsp);
         cpu.Rip = Rip;
         cpu.UpdateMode();
-        cpu.FlushTlb();
+        cpu.SwitchTranslationContext(vtl);
     }
 }
