@@ -49,6 +49,7 @@ public static unsafe class MonitorMain
         byte* assist = Heap.AllocatePages(1);
         byte* io = Heap.AllocatePages(1);
         HvClient.Initialize(io);
+        MemoryPolicy.Initialize();
         ushort st = HvClient.GetRegister(0, HvRegister.VsmVpStatus, out ulong vpStatus);
         if (st != HvStatus.Success || (vpStatus & ActiveVtlMask) != 1) Stop("not running in VTL1 (VsmVpStatus)", vpStatus);
 

@@ -45,6 +45,7 @@ public sealed unsafe class VtlTests : ITestGroup
         if (!VtlCall.MonitorRunning)
         {
             for (int i = 0; i < Names.Length; i++) t.Skip(Names[i], MonitorBoot.Reason);
+            Vtl1MemoryTests.Run(t);
             return;
         }
         long version = VtlCall.Call(MonitorCall.Version, 0, 0, 0, out ulong v, out _);
@@ -70,6 +71,7 @@ public sealed unsafe class VtlTests : ITestGroup
         PinnedCr4(t);
         RandomCallStorm(t);
         Vtl1OnlyHypercalls(t);
+        Vtl1MemoryTests.Run(t);
     }
 
     // What VTL0 could try against VTL1 through the host: unprotect the monitor's pages, write its
