@@ -39,6 +39,7 @@ public static unsafe class Vtl1MemoryTests
         {
             string why = VtlCall.MonitorRunning ? "the monitor refused to protect memory at boot" : MonitorBoot.Reason;
             for (int i = 0; i < Names.Length; i++) t.Skip(Names[i], why);
+            t.Skip(Vtl1MemoryStorm.Name, why);
             return;
         }
         long again = VtlCall.Call(MonitorCall.ProtectMemory, 0, 0, 0, out _, out _);
@@ -51,6 +52,7 @@ public static unsafe class Vtl1MemoryTests
         WriteExecuteMapping(t);
         RemapText(t);
         NormalPath(t);
+        Vtl1MemoryStorm.Run(t);
     }
 
     private static ulong Denials()

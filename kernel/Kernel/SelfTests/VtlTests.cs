@@ -38,6 +38,7 @@ public sealed unsafe class VtlTests : ITestGroup
     {
         long n = cmdline.GetNumber("monitor.calls");
         _randomCalls = n == CommandLine.Absent ? DefaultRandomCalls : n >= 1 && n <= MaxRandomCalls ? n : CommandLine.Malformed;
+        Vtl1MemoryStorm.Configure(cmdline);
     }
 
     public void Run(TestContext t)

@@ -13,7 +13,7 @@ namespace HekiGuest.Tests.Boot;
 public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
 {
     private const string MonitorGroup = "vtl1";
-    private const int MonitorTests = 15;
+    private const int MonitorTests = 16;
 
     [Fact]
     public async Task The_kernel_on_the_vsm_profile_starts_its_monitor_and_otherwise_reports_what_it_reports_with_no_interface()
