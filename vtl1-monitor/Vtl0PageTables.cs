@@ -22,11 +22,22 @@ public static unsafe class Vtl0PageTables
     public static long PresetAccessedDirty()
     {
         if (HvClient.GetRegister(Vtl0, HvRegister.Cr3, out ulong cr3) != HvStatus.Success) return -1;
+        s_visits = 0;
         return Preset(cr3 & AddressMask, 3);
     }
 
+    // Tables visited by one preset walk: a table graph VTL0 made cyclic or shared (entries
+    // pointing back at their own tables) would otherwise take up to 512^3 visits.
+    private const int MaxVisits = 4096;
+    private static int s_visits;
+
     private static long Preset(ulong table, int level)
     {
+        if (++s_visits > MaxVisits)
+        {
+            Machine.Console.Write("protect memory refused: VTL0's page tables need more than ").UDec(MaxVisits).Line(" table visits");
+            return -1;
+        }
         if (!MemoryPolicy.IsTablePage(table))
         {
             Machine.Console.Write("protect memory refused: VTL0's level-").UDec((ulong)level + 1).Write(" table at ").Hex(table)
