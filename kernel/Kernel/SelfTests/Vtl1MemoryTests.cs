@@ -24,6 +24,7 @@ public static unsafe class Vtl1MemoryTests
         "mapping a page W+X through the monitor is denied",
         "remapping kernel text through the monitor is denied",
         "a fresh RW page mapped through the monitor is written, read, unmapped, then faults",
+        "protect memory refuses malformed region tables, and W+X as a denial",
     };
 
     // mov cr4, rax; ret. Data, not code immediates: sealcheck refuses a privileged encoding
@@ -46,6 +47,7 @@ public static unsafe class Vtl1MemoryTests
         t.Check(MemoryProtection.TablePages > 0 && MemoryProtection.PagesMasked > 0 && MonitorMappings.Active && again == MonitorStatus.BootOnly,
             Names[0], "not protected, or protect memory accepted after end of boot");
 
+        Validation(t);
         ExecuteData(t);
         TextAlias(t);
         PageTableWrite(t);
@@ -53,6 +55,17 @@ public static unsafe class Vtl1MemoryTests
         RemapText(t);
         NormalPath(t);
         Vtl1MemoryStorm.Run(t);
+    }
+
+    // The malformed tables the kernel sent before its own (MemoryProtection.ProbeValidation): every
+    // one refused with nothing applied (the real table was accepted afterwards), W+X as a denial.
+    private static void Validation(TestContext t)
+    {
+        long[] st = MemoryProtection.ValidationStatuses;
+        bool invalid = true;
+        for (int i = 0; i < st.Length - 1; i++) invalid &= st[i] == MonitorStatus.InvalidArgument;
+        t.Check(invalid && st[st.Length - 1] == MonitorStatus.Denied && MemoryProtection.ValidationDenials == 1,
+            Names[7], "a malformed table was not refused with status 3, or W+X not denied exactly once");
     }
 
     private static ulong Denials()

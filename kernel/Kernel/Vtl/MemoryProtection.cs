@@ -38,6 +38,7 @@ public static unsafe class MemoryProtection
             c.Line("monitor: memory NOT protected: the page tables need more regions than the table holds");
             return;
         }
+        ProbeValidation();
         Status = VtlCall.Call(MonitorCall.ProtectMemory, (ulong)s_table, (ulong)s_count, 0, out TablePages, out PagesMasked);
         if (Status != MonitorStatus.Success)
         {
@@ -50,6 +51,44 @@ public static unsafe class MemoryProtection
             .Write(" R, data ").Hex(LinkerSymbols.DataStart()).Write('-').Hex(LinkerSymbols.DataEnd())
             .Write(" and the rest of RAM R+W never X, page tables R (").UDec(TablePages).Write(" pages), ")
             .UDec(PoolPages).Line(" pool pages for new tables; sealed section left to its hand-over");
+    }
+
+    /// <summary>The monitor's answers to the malformed tables of <see cref="ProbeValidation"/>, in
+    /// order: misaligned, overlapping, beyond RAM, over VTL1's memory, a mask the kind may not ask,
+    /// no page-table region, no entries, too many entries, the table itself in VTL1's memory, and
+    /// (last) a data region asking W+X. The self-tests check them.</summary>
+    public static long[] ValidationStatuses = new long[10];
+    public static ulong ValidationDenials;
+
+    // Before the real call (protect memory is accepted once): tables the monitor must refuse with
+    // nothing applied. Each is the kernel's text entry, changed in one way.
+    private static void ProbeValidation()
+    {
+        ulong* bad = (ulong*)Heap.Allocate(3 * MonitorMemory.EntrySize);
+        ulong start = s_table[0], end = s_table[1], kindMask = s_table[2];
+        ulong tables = s_table[3 * (s_count - 1)];
+        ulong tableKind = MonitorMemory.PageTables | ((ulong)HvMapGpa.Read << 32);
+        VtlCall.Call(MonitorCall.DenialCount, 0, 0, 0, out ulong before, out _);
+        ValidationStatuses[0] = Try(bad, 2, start + 8, end, kindMask, tables, tableKind);
+        ValidationStatuses[1] = Try(bad, 3, start, end, kindMask, tables, tableKind, start, end, kindMask);
+        ValidationStatuses[2] = Try(bad, 2, MonitorBoot.RamEnd, MonitorBoot.RamEnd + 4096, MonitorMemory.ReadOnly | ((ulong)HvMapGpa.Read << 32), tables, tableKind);
+        ValidationStatuses[3] = Try(bad, 2, MonitorBoot.Low, MonitorBoot.Low + 4096, MonitorMemory.ReadOnly | ((ulong)HvMapGpa.Read << 32), tables, tableKind);
+        ValidationStatuses[4] = Try(bad, 2, start, end, MonitorMemory.Text | ((ulong)(HvMapGpa.Read | HvMapGpa.Write) << 32), tables, tableKind);
+        ValidationStatuses[5] = Try(bad, 1, start, end, kindMask, 0, 0);
+        ValidationStatuses[6] = VtlCall.Call(MonitorCall.ProtectMemory, (ulong)bad, 0, 0, out _, out _);
+        ValidationStatuses[7] = VtlCall.Call(MonitorCall.ProtectMemory, (ulong)bad, MonitorMemory.MaxRegions + 1, 0, out _, out _);
+        ValidationStatuses[8] = VtlCall.Call(MonitorCall.ProtectMemory, MonitorBoot.Low, 1, 0, out _, out _);
+        ValidationStatuses[9] = Try(bad, 2, start, end, MonitorMemory.Data | ((ulong)(HvMapGpa.Read | HvMapGpa.Write | HvMapGpa.KernelExecute) << 32), tables, tableKind);
+        VtlCall.Call(MonitorCall.DenialCount, 0, 0, 0, out ulong after, out _);
+        ValidationDenials = after - before;
+    }
+
+    private static long Try(ulong* bad, int count, ulong s0, ulong e0, ulong k0, ulong s1, ulong k1, ulong s2 = 0, ulong e2 = 0, ulong k2 = 0)
+    {
+        bad[0] = s0; bad[1] = e0; bad[2] = k0;
+        bad[3] = s1; bad[4] = s1 + 4096; bad[5] = k1;
+        bad[6] = s2; bad[7] = e2; bad[8] = k2;
+        return VtlCall.Call(MonitorCall.ProtectMemory, (ulong)bad, (ulong)count, 0, out _, out _);
     }
 
     // Every table page reachable from one of the given level (3 = the PML4), adjacent pages merged.

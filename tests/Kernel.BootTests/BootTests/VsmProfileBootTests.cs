@@ -13,7 +13,7 @@ namespace HekiGuest.Tests.Boot;
 public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
 {
     private const string MonitorGroup = "vtl1";
-    private const int MonitorTests = 16;
+    private const int MonitorTests = 17;
 
     [Fact]
     public async Task The_kernel_on_the_vsm_profile_starts_its_monitor_and_otherwise_reports_what_it_reports_with_no_interface()
@@ -45,11 +45,13 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
         // The five attacks the host intercepts (VTL1's memory, a pinned CR4 bit, and the three on
         // the memory VTL1 protects): for each, the kernel's one expected intercept, the monitor's
         // one denial line for it, and the host's one intercept event; nothing else is intercepted.
-        // The three mapping calls VTL1 refuses add one denial line each and no host event.
+        // The three mapping calls VTL1 refuses, and the W+X region table the kernel tries at boot,
+        // add one denial line each and no host event.
         Assert.NotNull(v.EventsLogPath);
         var intercepts = HostEvent.ReadLog(v.EventsLogPath!).Where(e => e.Event == "intercept").ToList();
         Assert.Equal(5, intercepts.Count);
-        Assert.Equal(8, vs.Split("\nvtl1: denied ").Length - 1);
+        Assert.Equal(9, vs.Split("\nvtl1: denied ").Length - 1);
+        Assert.Equal(1, vs.Split("\nvtl1: denied protect memory: region ").Length - 1);
         Assert.Equal(2, vs.Split("\nvtl1: denied VTL0 map of ").Length - 1);
         Assert.Equal(1, vs.Split("\nvtl1: denied VTL0 unmap of ").Length - 1);
         Assert.Contains("\nmonitor: memory protected by VTL1: text ", vs, StringComparison.Ordinal);
