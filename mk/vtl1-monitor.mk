@@ -31,10 +31,13 @@ $(KERNEL_MONITOR_BLOB): $(KBUILD)/monitor-blob.s
 	as --64 -o $@ $<
 
 # The monitor under a storm of random VTL calls: the kernel's vtl1 self-tests on hostsim's vsm
-# profile with CALLS random calls (docs/vtl.md section 15); exit 0 when every vtl1 test passed.
+# profile with CALLS random calls and as many random mapping calls, interleaved with VIOLATIONS
+# random VTL0 violations of the memory VTL1 protects (docs/vtl.md section 15); exit 0 when every
+# vtl1 test passed and the paging and cpu groups still pass after them.
 CALLS ?= 100000
+VIOLATIONS ?= 1000
 .PHONY: fuzz-vtl
 fuzz-vtl: $(KERNEL_ELF) $(TEST_MODULE) $(HOSTSIM_DLL)
-	@echo "== $(CALLS) random VTL calls into the monitor (hostsim --profile vsm)"
+	@echo "== $(CALLS) random VTL calls and $(CALLS) mapping calls with $(VIOLATIONS) VTL0 violations (hostsim --profile vsm)"
 	@$(HOSTSIM) run $(KERNEL_ELF) --module $(TEST_MODULE)=testmodule --profile vsm --timeout 600s \
-	  --cmdline "modules=1 mem=128 tests=vtl1 monitor.calls=$(CALLS)"; rc=$$?; [ $$rc = 1 ] || { echo "== fuzz-vtl: kernel exit status $$rc" >&2; exit 1; }
+	  --cmdline "modules=1 mem=128 tests=vtl1,paging,cpu monitor.calls=$(CALLS) monitor.violations=$(VIOLATIONS)"; rc=$$?; [ $$rc = 1 ] || { echo "== fuzz-vtl: kernel exit status $$rc" >&2; exit 1; }

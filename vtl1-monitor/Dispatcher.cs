@@ -43,10 +43,13 @@ public static unsafe class Dispatcher
         }
     }
 
+    /// <summary>A policy refusal answered with MonitorStatus.Denied (its report line is the caller's).</summary>
+    public static void CountDenial() => s_denials++;
+
     private static void Answer(ulong* f)
     {
         s_calls++;
-        ulong id = f[Rdi], a0 = f[Rsi], a1 = f[Rdx];
+        ulong id = f[Rdi], a0 = f[Rsi], a1 = f[Rdx], a2 = f[R8];
         ulong value = 0, value2 = 0;
         long status;
         switch (id)
@@ -72,6 +75,15 @@ public static unsafe class Dispatcher
                 break;
             case MonitorCall.LockRegisters:
                 status = s_endOfBoot ? MonitorStatus.BootOnly : RegisterLock.Lock(a0, a1);
+                break;
+            case MonitorCall.ProtectMemory:
+                status = s_endOfBoot ? MonitorStatus.BootOnly : MemoryPolicy.Protect(a0, a1, out value, out value2);
+                break;
+            case MonitorCall.MapPage:
+                status = Vtl0PageTables.Map(a0, a1, a2, out value);
+                break;
+            case MonitorCall.UnmapPage:
+                status = Vtl0PageTables.Unmap(a0, out value);
                 break;
             default:
                 status = MonitorStatus.UnknownCall;

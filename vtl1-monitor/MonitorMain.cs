@@ -57,6 +57,7 @@ public static unsafe class MonitorMain
         Native.SealedWriteMsr(HvMsr.GuestOsId, GuestOsId);
         Native.SealedWriteMsr(HvMsr.Hypercall, (ulong)hypercallPage | HvMsr.Enable);
         HvClient.Initialize(io);
+        MemoryPolicy.Initialize();
         ushort st = HvClient.GetRegister(0, HvRegister.VsmVpStatus, out ulong vpStatus);
         if (st != HvStatus.Success || (vpStatus & ActiveVtlMask) != 1) Stop("not running in VTL1 (VsmVpStatus)", vpStatus);
 

@@ -26,6 +26,23 @@ namespace HekiGuest.Abi
         /// a bit outside <see cref="MonitorAbi.LockableCr0"/> / <see cref="MonitorAbi.LockableCr4"/>:
         /// InvalidArgument.</summary>
         public const ulong LockRegisters = 6;
+        /// <summary>Boot-only, once. RSI = VTL0 GPA of a region table, RDX = its entry count
+        /// (1..<see cref="MonitorMemory.MaxRegions"/>; layout <see cref="MonitorMemory"/>). The
+        /// monitor checks it, presets the accessed/dirty bits of every entry in VTL0's page
+        /// tables (walked from VTL0's CR3) and gives every VTL0 page its mask: text R+X, read-only
+        /// data R, page tables and the table pool R, kept regions unchanged, the rest of VTL0 RAM
+        /// R+W, never X. Value: page-table pages found by the walk; value 2: pages protected.</summary>
+        public const ulong ProtectMemory = 20;
+        /// <summary>After protect memory. RSI = VA, RDX = GPA, R8 = leaf flags
+        /// (<see cref="MonitorMemory.MappingFlags"/>, Present required): maps or remaps one 4 KiB
+        /// page in VTL0's current page tables (new tables from the pool) and flushes VTL0's TLB.
+        /// Denied: W+X, a GPA that is a page table, the pool, a kept region or the monitor's, or
+        /// a VA that maps text, read-only data, a page table or a kept region now. Value: the old
+        /// leaf entry.</summary>
+        public const ulong MapPage = 21;
+        /// <summary>After protect memory. RSI = VA: removes its 4 KiB leaf (InvalidArgument when it
+        /// is not mapped), with the same VA rule as <see cref="MapPage"/>. Value: the old entry.</summary>
+        public const ulong UnmapPage = 22;
     }
 
     /// <summary>Statuses, returned in RAX.</summary>
@@ -37,8 +54,36 @@ namespace HekiGuest.Abi
         public const long BootOnly = 2;
         public const long InvalidArgument = 3;
         public const long AlreadyDone = 4;
+        /// <summary>The policy refused (the monitor also prints one "vtl1: denied" line).</summary>
+        public const long Denied = 5;
         /// <summary>Client side only: no monitor runs (no VSM host, or it was not started).</summary>
         public const long NoMonitor = -1;
+    }
+
+    /// <summary>Protect memory's region table: entries of <see cref="EntrySize"/> bytes
+    /// {u64 first GPA; u64 end GPA (exclusive); u32 kind; u32 VTL0 mask asked (HvMapGpa bits)},
+    /// page-aligned, inside VTL0 RAM, not overlapping each other or the monitor.</summary>
+    public static class MonitorMemory
+    {
+        public const int EntrySize = 24, KindOffset = 16, MaskOffset = 20;
+        public const int MaxRegions = 64;
+        /// <summary>Kernel code: mask R + kernel execute.</summary>
+        public const uint Text = 1;
+        /// <summary>Read-only data: mask R.</summary>
+        public const uint ReadOnly = 2;
+        /// <summary>Writable data: mask R+W (what every unnamed VTL0 page gets too).</summary>
+        public const uint Data = 3;
+        /// <summary>Pages of VTL0's page tables: mask R.</summary>
+        public const uint PageTables = 4;
+        /// <summary>Pages donated for new page tables: mask R, zeroed, VTL1 links them in.</summary>
+        public const uint TablePool = 5;
+        /// <summary>Left with the mask they have (mask asked 0): the sealed section, which its
+        /// hand-over owns.</summary>
+        public const uint Keep = 6;
+        /// <summary>Leaf flags the mapping call accepts: present, writable, user, write-through,
+        /// cache-disable, accessed, dirty, no-execute. Global, PAT, the available and
+        /// protection-key bits are refused (the TLB flush by a CR3 reload must reach them).</summary>
+        public const ulong MappingFlags = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x40 | (1UL << 63);
     }
 
     public static class MonitorAbi

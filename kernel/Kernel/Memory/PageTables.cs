@@ -9,6 +9,8 @@ namespace HekiGuest.Kernel.Memory;
 // 2 MiB regions that hold the kernel image, which use 4 KiB pages: text and the sealed section
 // R+X, rodata R+NX, data/bss RW+NX, page 0 and every stack guard page not present.
 // Test mappings (aliases, user pages) live at AliasBase and above, away from the identity map.
+// Once the VTL1 monitor protects memory (Vtl.MonitorMappings.Active) the tables are read-only to
+// the kernel: every change is a monitor call instead of a write.
 public static unsafe class PageTables
 {
     public const ulong AliasBase = 0x80_0000_0000UL;     // PML4 slot 1: nothing else there
@@ -54,12 +56,14 @@ public static unsafe class PageTables
 
     public static void Map4K(ulong virt, ulong phys, ulong flags)
     {
-        *Entry(virt, 0) = (phys & PageFlags.AddressMask) | flags;
+        if (Vtl.MonitorMappings.Active) Vtl.MonitorMappings.Map(virt, phys & PageFlags.AddressMask, flags);
+        else *Entry(virt, 0) = (phys & PageFlags.AddressMask) | flags;
     }
 
     public static void Unmap4K(ulong virt)
     {
-        *Entry(virt, 0) = 0;
+        if (Vtl.MonitorMappings.Active) Vtl.MonitorMappings.Unmap(virt);
+        else *Entry(virt, 0) = 0;
     }
 
     public static void Build(BootInfo boot)
@@ -118,6 +122,14 @@ public static unsafe class PageTables
         return 0;
     }
 
+    /// <summary>A fresh virtual page in the alias area, not mapped.</summary>
+    public static ulong NextAliasPage()
+    {
+        ulong v = s_nextAlias;
+        s_nextAlias += 4096;
+        return v;
+    }
+
     // Maps a fresh virtual page (in the alias area) onto phys with the given rights.
     public static ulong MapAlias(ulong phys, ulong flags)
     {
@@ -134,6 +146,7 @@ public static unsafe class PageTables
     public static ulong MapTableAlias(ulong tablePhys)
     {
         const ulong Window = 2UL << 20;
+        if (Vtl.MonitorMappings.Active) HekiGuest.Platform.Runtime.Panic.Stop("MapTableAlias writes a page-directory entry: the VTL1 monitor owns the page tables");
         ulong v = (s_nextAlias + Window - 1) & ~(Window - 1);
         s_nextAlias = v + Window;
         ulong* pde = Entry(v, 1);
@@ -143,8 +156,37 @@ public static unsafe class PageTables
 
     public static void SetRights(ulong virt, ulong flags)
     {
-        ulong* e = Entry(virt, 0);
-        *e = (*e & PageFlags.AddressMask) | flags;
+        if (Vtl.MonitorMappings.Active) Vtl.MonitorMappings.Map(virt, LeafAddress(virt), flags);
+        else
+        {
+            ulong* e = Entry(virt, 0);
+            *e = (*e & PageFlags.AddressMask) | flags;
+        }
         Native.InvalidatePage(virt);
+    }
+
+    /// <summary>The physical address of the page <paramref name="address"/> lies in, read from
+    /// its 4 KiB or 2 MiB leaf without changing a table; 0 when not mapped.</summary>
+    public static ulong LeafAddress(ulong address)
+    {
+        ulong* e = LeafEntry(address, out int level);
+        if (e == null) return 0;
+        return level == 0 ? *e & PageFlags.AddressMask
+            : (*e & PageFlags.AddressMask & ~(Large - 1)) + (address & (Large - 1) & ~0xFFFUL);
+    }
+
+    /// <summary>The present leaf entry of an address (level 0, or 1 for a 2 MiB page), or null;
+    /// reads only.</summary>
+    public static ulong* LeafEntry(ulong address, out int level)
+    {
+        ulong* table = s_pml4;
+        for (level = 3; level >= 0; level--)
+        {
+            ulong* e = table + ((address >> (12 + 9 * level)) & 511);
+            if ((*e & PageFlags.Present) == 0) return null;
+            if (level == 0 || (level == 1 && (*e & PageFlags.Large) != 0)) return e;
+            table = (ulong*)(*e & PageFlags.AddressMask);
+        }
+        return null;
     }
 }

@@ -38,6 +38,7 @@ public sealed unsafe class VtlTests : ITestGroup
     {
         long n = cmdline.GetNumber("monitor.calls");
         _randomCalls = n == CommandLine.Absent ? DefaultRandomCalls : n >= 1 && n <= MaxRandomCalls ? n : CommandLine.Malformed;
+        Vtl1MemoryStorm.Configure(cmdline);
     }
 
     public void Run(TestContext t)
@@ -45,6 +46,7 @@ public sealed unsafe class VtlTests : ITestGroup
         if (!VtlCall.MonitorRunning)
         {
             for (int i = 0; i < Names.Length; i++) t.Skip(Names[i], MonitorBoot.Reason);
+            Vtl1MemoryTests.Run(t);
             return;
         }
         long version = VtlCall.Call(MonitorCall.Version, 0, 0, 0, out ulong v, out _);
@@ -70,6 +72,7 @@ public sealed unsafe class VtlTests : ITestGroup
         PinnedCr4(t);
         RandomCallStorm(t);
         Vtl1OnlyHypercalls(t);
+        Vtl1MemoryTests.Run(t);
     }
 
     // What VTL0 could try against VTL1 through the host: unprotect the monitor's pages, write its

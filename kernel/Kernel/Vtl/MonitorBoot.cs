@@ -43,6 +43,7 @@ public static unsafe class MonitorBoot
             LockStatus = VtlCall.Call(MonitorCall.LockRegisters, Cr0Locked, Cr4Locked, 0, out _, out _);
             c.Write("monitor: CR0 bits ").Hex(Cr0Locked).Write(" and CR4 bits ").Hex(Cr4Locked)
                 .Line(LockStatus == MonitorStatus.Success ? " locked by VTL1" : " NOT locked: the monitor refused");
+            MemoryProtection.Apply(c);
         }
         else
         {

@@ -13,7 +13,7 @@ namespace HekiGuest.Tests.Boot;
 public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
 {
     private const string MonitorGroup = "vtl1";
-    private const int MonitorTests = 8;
+    private const int MonitorTests = 17;
 
     [Fact]
     public async Task The_kernel_on_the_vsm_profile_starts_its_monitor_and_otherwise_reports_what_it_reports_with_no_interface()
@@ -42,16 +42,24 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
         Assert.Contains("\nvtl1: monitor 1.0 up: ", vs, StringComparison.Ordinal);
         Assert.DoesNotContain("\nvtl1: ", ns, StringComparison.Ordinal);
 
-        // The two attacks on VTL1: for each, the kernel's one expected intercept, the monitor's one
-        // denial line for it, and the host's one intercept event; nothing else is intercepted.
+        // The five attacks the host intercepts (VTL1's memory, a pinned CR4 bit, and the three on
+        // the memory VTL1 protects): for each, the kernel's one expected intercept, the monitor's
+        // one denial line for it, and the host's one intercept event; nothing else is intercepted.
+        // The three mapping calls VTL1 refuses, and the W+X region table the kernel tries at boot,
+        // add one denial line each and no host event.
         Assert.NotNull(v.EventsLogPath);
         var intercepts = HostEvent.ReadLog(v.EventsLogPath!).Where(e => e.Event == "intercept").ToList();
-        Assert.Equal(2, intercepts.Count);
-        Assert.Equal(2, vs.Split("\nvtl1: denied ").Length - 1);
+        Assert.Equal(5, intercepts.Count);
+        Assert.Equal(9, vs.Split("\nvtl1: denied ").Length - 1);
+        Assert.Equal(1, vs.Split("\nvtl1: denied protect memory: region ").Length - 1);
+        Assert.Equal(2, vs.Split("\nvtl1: denied VTL0 map of ").Length - 1);
+        Assert.Equal(1, vs.Split("\nvtl1: denied VTL0 unmap of ").Length - 1);
+        Assert.Contains("\nmonitor: memory protected by VTL1: text ", vs, StringComparison.Ordinal);
+        Assert.DoesNotContain("\nmonitor: memory protected", ns, StringComparison.Ordinal);
 
         var gpa = Assert.Single(ExpectMemoryLine().Matches(vs)).Groups[1].Value;
         Assert.Equal(gpa, Assert.Single(DenialMemoryLine().Matches(vs)).Groups[1].Value);
-        var memory = Assert.Single(intercepts, e => e.Get("kind") == "memory");
+        var memory = Assert.Single(intercepts, e => e.Get("kind") == "memory" && e.Get("access") == "read");
         Assert.Equal("read", memory.Get("access"));
         Assert.True(HostEvent.SameValue(gpa, memory.Get("gpa")!), $"memory intercept at {memory.Get("gpa")}, expected {gpa}");
 
@@ -60,6 +68,15 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
         var register = Assert.Single(intercepts, e => e.Get("kind") == "register");
         Assert.True(HostEvent.SameValue("0x40003", register.Get("register")!), $"register intercept of {register.Get("register")}, expected CR4 (0x40003)");
         Assert.True(HostEvent.SameValue(cr4, register.Get("value")!), $"register intercept value {register.Get("value")}, expected {cr4}");
+
+        var protectedMemory = ExpectProtectedMemoryLine().Matches(vs);
+        Assert.Equal(3, protectedMemory.Count);
+        foreach (Match expected in protectedMemory)
+        {
+            var (access, at) = (expected.Groups[1].Value, expected.Groups[2].Value);
+            Assert.Single(DenialProtectedMemoryLine().Matches(vs), d => d.Groups[1].Value == access && HostEvent.SameValue(at, d.Groups[2].Value));
+            Assert.Single(intercepts, e => e.Get("kind") == "memory" && e.Get("access") == access && HostEvent.SameValue(at, e.Get("gpa")!));
+        }
     }
 
     [Fact]
@@ -121,6 +138,12 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
 
     [GeneratedRegex(@"\nvtl1: denied VTL0 read of gpa=(0x[0-9A-Fa-f]+) gva=0x[0-9A-Fa-f]+ at rip=0x[0-9A-Fa-f]+: #GP\(0\) injected\n")]
     private static partial Regex DenialMemoryLine();
+
+    [GeneratedRegex(@"\n  monitor: expect intercept kind=memory access=(write|execute) gpa=(0x[0-9A-Fa-f]+)\n")]
+    private static partial Regex ExpectProtectedMemoryLine();
+
+    [GeneratedRegex(@"\nvtl1: denied VTL0 (write|execute) of gpa=(0x[0-9A-Fa-f]+) gva=0x[0-9A-Fa-f]+ at rip=0x[0-9A-Fa-f]+: #GP\(0\) injected\n")]
+    private static partial Regex DenialProtectedMemoryLine();
 
     [GeneratedRegex(@"\n  monitor: expect intercept kind=register register=CR4 value=(0x[0-9A-Fa-f]+)\n")]
     private static partial Regex ExpectCr4Line();
