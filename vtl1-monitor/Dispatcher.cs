@@ -73,6 +73,15 @@ public static unsafe class Dispatcher
             case MonitorCall.LockRegisters:
                 status = s_endOfBoot ? MonitorStatus.BootOnly : RegisterLock.Lock(a0, a1);
                 break;
+            case >= MonitorCall.WriteCr0 and <= MonitorCall.LoadLdt:
+                status = PrivilegedWrites.Perform(id, a0, a1, s_endOfBoot);
+                if (status == MonitorStatus.Denied) s_denials++;
+                if (status != MonitorStatus.Success) InjectGp();
+                break;
+            case MonitorCall.HandOverSealed:
+                status = s_endOfBoot ? MonitorStatus.BootOnly : SealedSection.HandOver(a0, a1, f[R8]);
+                if (status == MonitorStatus.Denied) s_denials++;
+                break;
             default:
                 status = MonitorStatus.UnknownCall;
                 break;
@@ -121,6 +130,13 @@ public static unsafe class Dispatcher
             c.Write(" of ").Write(register == HvRegister.Cr0 ? "CR0" : register == HvRegister.Cr4 ? "CR4" : "register").Write('=').Hex(value).Write(" (pinned bits)");
         else c.Write(" (message type ").Hex(type).Write(')');
         c.Write(" at rip=").Hex(rip).Line(": #GP(0) injected");
+        InjectGp();
+    }
+
+    // #GP(0) in VTL0 when it resumes (PendingEvent0): at the intercepted instruction, or right
+    // after the VTL call whose privileged write was not performed.
+    private static void InjectGp()
+    {
         ulong ev = HvPendingEvent.Pending | HvPendingEvent.DeliverErrorCode | (GpVector << HvPendingEvent.VectorShift);
         ushort st = HvClient.SetRegister(HvInputVtl.UseTargetVtl | 0, HvRegister.PendingEvent0, ev);
         if (st != HvStatus.Success) MonitorMain.Stop("could not refuse the VTL0 access (PendingEvent0), status", st);
