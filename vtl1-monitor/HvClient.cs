@@ -83,8 +83,12 @@ public static unsafe class HvClient
         return HvStatus.Success;
     }
 
+    // 8 bytes at a time (the input page is page-aligned): a third of a policy-checked write's
+    // guest instructions went to a byte loop here
     private static void Clear(int bytes)
     {
-        for (int i = 0; i < bytes; i++) s_io[i] = 0;
+        int i = 0;
+        for (; i + 8 <= bytes; i += 8) *(ulong*)(s_io + i) = 0;
+        for (; i < bytes; i++) s_io[i] = 0;
     }
 }
