@@ -121,6 +121,16 @@ public static unsafe class Dispatcher
             value = *(ulong*)(payload + HvMessage.RegisterValue);
             if (RegisterLock.TryAllow(register, value, rip, length)) return;
         }
+        if (type == HvMessage.TypeMsrIntercept || (type == HvMessage.TypeRegisterIntercept && register != HvRegister.Cr0 && register != HvRegister.Cr4))
+        {
+            // a WRMSR or descriptor-table load VTL0 ran itself: the privileged-write policy
+            long st = length == 0 ? MonitorStatus.InvalidArgument : PrivilegedWrites.PerformIntercepted(type, payload, s_endOfBoot);
+            if (st == MonitorStatus.Success
+                && HvClient.SetRegister(HvInputVtl.UseTargetVtl | 0, HvRegister.Rip, rip + length) == HvStatus.Success) return;
+            if (st == MonitorStatus.Denied) s_denials++;
+            InjectGp();
+            return;
+        }
         s_denials++;
         var c = Machine.Console;
         c.Write("denied VTL0 ").Write(access == HvMessage.AccessRead ? "read" : access == HvMessage.AccessWrite ? "write" : "execute");

@@ -54,6 +54,44 @@ public static unsafe class PrivilegedWrites
         return ok;
     }
 
+    /// <summary>The VTL0 instructions the host intercepts once the section is handed over
+    /// (docs/vtl.md section 12): after the hand-over VTL0 has none of them left (sealcheck proves
+    /// the image has them only in the section), so any that runs is code VTL0 made executable.</summary>
+    public const ulong InterceptedWrites = HvCrIntercept.LstarWrite | HvCrIntercept.StarWrite | HvCrIntercept.CstarWrite
+        | HvCrIntercept.SfmaskWrite | HvCrIntercept.EferWrite | HvCrIntercept.ApicBaseWrite
+        | HvCrIntercept.GdtrWrite | HvCrIntercept.IdtrWrite | HvCrIntercept.LdtrWrite | HvCrIntercept.TrWrite;
+
+    private static string s_source = " through a VTL call";
+
+    /// <summary>An intercepted VTL0 WRMSR or descriptor-table load (message type and payload):
+    /// the same policy as the calls; Success when it was performed (the caller skips the
+    /// instruction), else Denied or InvalidArgument (the caller injects #GP(0)).</summary>
+    public static long PerformIntercepted(uint type, byte* payload, bool endOfBoot)
+    {
+        s_source = " by an intercepted instruction";
+        long status;
+        if (type == HvMessage.TypeMsrIntercept)
+        {
+            ulong value = (*(ulong*)(payload + HvMessage.MsrRdx) << 32) | (uint)*(ulong*)(payload + HvMessage.MsrRax);
+            status = Perform(MonitorCall.WriteMsr, *(uint*)(payload + HvMessage.MsrNumber), value, endOfBoot);
+        }
+        else
+        {
+            uint register = *(uint*)(payload + HvMessage.RegisterName);
+            byte* v = payload + HvMessage.RegisterValue;
+            status = register switch
+            {
+                HvRegister.Gdtr => Perform(MonitorCall.LoadGdt, *(ulong*)(v + HvVtl.TableBase), *(ushort*)(v + HvVtl.TableLimit), endOfBoot),
+                HvRegister.Idtr => Perform(MonitorCall.LoadIdt, *(ulong*)(v + HvVtl.TableBase), *(ushort*)(v + HvVtl.TableLimit), endOfBoot),
+                HvRegister.Tr => Perform(MonitorCall.LoadTr, *(ushort*)v, 0, endOfBoot),
+                HvRegister.Ldtr => Perform(MonitorCall.LoadLdt, *(ushort*)v, 0, endOfBoot),
+                _ => MonitorStatus.InvalidArgument,
+            };
+        }
+        s_source = " through a VTL call";
+        return status;
+    }
+
     public static long Perform(ulong id, ulong a0, ulong a1, bool endOfBoot)
     {
         if (!s_registered) return Invalid();
@@ -195,7 +233,7 @@ public static unsafe class PrivilegedWrites
 
     private static long Deny(string what, ulong value, string why)
     {
-        Machine.Console.Write("denied VTL0 ").Write(what).Write('=').Hex(value).Write(" through a VTL call (").Write(why).Line("): #GP(0) injected");
+        Machine.Console.Write("denied VTL0 ").Write(what).Write('=').Hex(value).Write(s_source).Write(" (").Write(why).Line("): #GP(0) injected");
         return MonitorStatus.Denied;
     }
 }

@@ -54,6 +54,11 @@ public static unsafe class SealedSection
             }
         }
         if (!PrivilegedWrites.Register()) return MonitorStatus.InvalidArgument;
+        // From now on VTL0's own WRMSR of the syscall MSRs, EFER and APIC_BASE and its descriptor
+        // table loads are intercepted too and checked against the same policy.
+        if (HvClient.GetRegister(0, HvRegister.CrInterceptControl, out ulong control) != HvStatus.Success
+            || HvClient.SetRegister(0, HvRegister.CrInterceptControl, control | PrivilegedWrites.InterceptedWrites) != HvStatus.Success)
+            MonitorMain.Stop("the host refused the MSR and descriptor-table intercepts", control);
         ushort st = HvClient.ProtectVtl0(start, start + length, HvMapGpa.Read);
         if (st != HvStatus.Success) MonitorMain.Stop("ModifyVtlProtectionMask refused for the sealed section, status", st);
         for (ulong i = 0; i < count; i++) s_routines.Entries[i] = ((ulong*)table)[i];

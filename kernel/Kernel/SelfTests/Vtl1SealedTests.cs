@@ -1,4 +1,5 @@
 using HekiGuest.Abi;
+using HekiGuest.Kernel.Memory;
 using HekiGuest.Kernel.Vtl;
 using HekiGuest.Platform.Arch;
 using HekiGuest.Platform.Testing;
@@ -23,10 +24,14 @@ public static unsafe class Vtl1SealedTests
         "writing a boot-only MSR (LSTAR) after end of boot is denied by VTL1",
         "a permitted CR4 write through VTL1 takes effect (TSD toggled and back)",
         "a permitted MSR write through VTL1 takes effect (KERNEL_GS_BASE read back)",
+        "a WRMSR of LSTAR VTL0 made executable itself is refused by VTL1 (MSR intercept)",
+        "the same WRMSR keeping LSTAR's value is performed by VTL1 (MSR intercept)",
     };
 
     private const uint MsrLstar = 0xC0000082, MsrKernelGsBase = 0xC0000102;
     private static ulong s_target, s_value;
+    /// <summary>0 at run time: the WRMSR opcode is computed, so no 0F 30 appears in the image's code.</summary>
+    private static byte s_opcodeSeed;
 
     public static void Skip(TestContext t, string reason)
     {
@@ -84,6 +89,34 @@ public static unsafe class Vtl1SealedTests
         SealedOps.WriteMsr(MsrKernelGsBase, gsBase);
         t.Check(written == MonitorStatus.Success && seenMsr == 0x0000_7F00_1234_5000 && Native.ReadMsr(MsrKernelGsBase) == gsBase,
             Names[7], "VTL1 refused an allowed MSR write or it did not take effect");
+
+        OwnWrmsr(t, lstar);
+    }
+
+    // VTL0 builds its own "WRMSR LSTAR" in a data page and maps it executable (nothing in the
+    // image can write LSTAR after the hand-over): the host intercepts the WRMSR (VTL1 armed it at
+    // the hand-over) and VTL1 applies the same policy as to the write call.
+    private static void OwnWrmsr(TestContext t, ulong lstar)
+    {
+        byte* page = Internal.Runtime.Heap.AllocatePages(1);
+        ulong other = lstar ^ 0x2000;
+        byte* p = page;
+        *p++ = 0xB9; *(uint*)p = MsrLstar; p += 4;                      // mov ecx, LSTAR
+        *p++ = 0xB8; *(uint*)p = (uint)other; p += 4;                   // mov eax, low
+        *p++ = 0xBA; *(uint*)p = (uint)(other >> 32); p += 4;           // mov edx, high
+        *p++ = (byte)(0x0F + s_opcodeSeed); *p++ = (byte)(0x30 + s_opcodeSeed);   // wrmsr
+        *p = 0xC3;                                                      // ret
+        s_target = PageTables.MapAlias((ulong)page, PageFlags.Present);
+        t.Out.Write("  monitor: expect intercept kind=msr msr=").Hex(MsrLstar).Write(" value=").Hex(other).Line();
+        FaultRecord r = Denied(&JumpToTarget, out bool counted);
+        t.Check(r.Faulted && r.Vector == 13 && r.Rip == s_target + 15 && counted && Native.ReadMsr(MsrLstar) == lstar,
+            Names[8], "no #GP at the WRMSR, LSTAR changed, or no VTL1 denial");
+
+        *(uint*)(page + 6) = (uint)lstar;
+        *(uint*)(page + 11) = (uint)(lstar >> 32);
+        t.Out.Write("  monitor: expect intercept kind=msr msr=").Hex(MsrLstar).Write(" value=").Hex(lstar).Line();
+        r = Denied(&JumpToTarget, out counted);
+        t.Check(!r.Faulted && !counted && Native.ReadMsr(MsrLstar) == lstar, Names[9], "VTL1 refused an allowed WRMSR or LSTAR changed");
     }
 
     private static void ExpectExecuteDenial(TestContext t, string name, delegate*<void> attack)

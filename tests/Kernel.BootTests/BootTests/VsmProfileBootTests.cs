@@ -13,7 +13,7 @@ namespace HekiGuest.Tests.Boot;
 public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
 {
     private const string MonitorGroup = "vtl1";
-    private const int MonitorTests = 16;
+    private const int MonitorTests = 18;
 
     [Fact]
     public async Task The_kernel_on_the_vsm_profile_starts_its_monitor_and_otherwise_reports_what_it_reports_with_no_interface()
@@ -52,9 +52,21 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
         // The sealed section's attacks (Vtl1SealedTests): two fetches from it (an execute intercept
         // each) and three privileged writes the policy refuses (CR0.WP, LIDT, LSTAR after end of
         // boot: an injected #GP each). Seven denials in all, each with its one #GP injection.
-        Assert.Equal(3, intercepts.Count);
-        Assert.Equal(7, vs.Split("\nvtl1: denied ").Length - 1);
-        Assert.Equal(7, events.Count(e => e.Event == "inject"));
+        // Then VTL0's own WRMSR of LSTAR from a page it mapped executable: two MSR intercepts, the
+        // first (another value after end of boot) denied, the second (the same value) performed.
+        Assert.Equal(5, intercepts.Count);
+        Assert.Equal(8, vs.Split("\nvtl1: denied ").Length - 1);
+        Assert.Equal(8, events.Count(e => e.Event == "inject"));
+        var msrExpected = ExpectMsrLine().Matches(vs).Select(m => m.Groups[1].Value).ToList();
+        var msrEvents = intercepts.Where(e => e.Get("kind") == "msr").ToList();
+        Assert.Equal(2, msrExpected.Count);
+        Assert.Equal(2, msrEvents.Count);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.True(HostEvent.SameValue("0xC0000082", msrEvents[i].Get("msr")!), $"MSR intercept of {msrEvents[i].Get("msr")}, expected LSTAR");
+            Assert.True(HostEvent.SameValue(msrExpected[i], msrEvents[i].Get("value")!), $"MSR intercept value {msrEvents[i].Get("value")}, expected {msrExpected[i]}");
+        }
+        Assert.Single(Regex.Matches(vs, @"\nvtl1: denied VTL0 write of LSTAR=0x[0-9A-Fa-f]+ by an intercepted instruction \(boot-only MSR after end of boot\): #GP\(0\) injected\n"));
         Assert.All(events.Where(e => e.Event == "inject"), e => Assert.Equal("13", e.Get("vector")));
         Assert.Equal(4, CallDenialLine().Matches(vs).Count);
         var executes = ExpectExecuteLine().Matches(vs).Select(m => m.Groups[1].Value).ToList();
@@ -138,6 +150,9 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
 
     [GeneratedRegex(@"\nvtl1: denied VTL0 read of gpa=(0x[0-9A-Fa-f]+) gva=0x[0-9A-Fa-f]+ at rip=0x[0-9A-Fa-f]+: #GP\(0\) injected\n")]
     private static partial Regex DenialMemoryLine();
+
+    [GeneratedRegex(@"\n  monitor: expect intercept kind=msr msr=0x[cC]0000082 value=(0x[0-9A-Fa-f]+)\n")]
+    private static partial Regex ExpectMsrLine();
 
     [GeneratedRegex(@"\n  monitor: expect intercept kind=memory access=execute gpa=(0x[0-9A-Fa-f]+)\n")]
     private static partial Regex ExpectExecuteLine();
