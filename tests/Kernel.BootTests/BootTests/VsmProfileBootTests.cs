@@ -125,6 +125,46 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_sealed_section_altered_before_the_hand_over_is_refused_by_vtl1_and_the_kernel_keeps_its_sealed_routines()
+    {
+        var root = KernelArtifacts.FindRepositoryRoot(AppContext.BaseDirectory);
+        var artifacts = KernelArtifacts.InRepository(root);
+        var kernel = await File.ReadAllBytesAsync(KernelArtifacts.Require(artifacts.KernelElf));
+        // heki_sealed_write_cr0 (mov cr0, rdi; ret): sealcheck proves such bytes exist only in a
+        // sealed section, and the kernel's comes before its rodata (and the monitor embedded there).
+        var routine = kernel.AsSpan().IndexOf(new byte[] { 0x0F, 0x22, 0xC7, 0xC3 });
+        Assert.True(routine > 0, "heki_sealed_write_cr0 not found in build/kernel.elf");
+        var lastByte = (routine & ~0xFFF) + 0xFFF;     // the int3 padding at the end of the section's page
+        Assert.Equal(0xCC, kernel[lastByte]);
+        kernel[lastByte] = 0xCD;
+        var directory = Directory.CreateTempSubdirectory("heki-tampered-sealed-");
+        try
+        {
+            var tampered = Path.Combine(directory.FullName, "kernel.elf");
+            await File.WriteAllBytesAsync(tampered, kernel);
+            var host = new HostSimHost(artifacts with { KernelElf = tampered }, Path.Combine(root, "build", "hostsim", "hostsim.dll"));
+            var request = BootRequest.Pvh("vsm-tampered-sealed", KernelBoot.Deadline) with { HostSimArguments = ["--profile", "vsm"] };
+            var outcome = await host.BootAsync(request);
+            var serial = Lines(outcome.SerialText);
+            output.WriteLine(serial);
+            Assert.Matches(@"\nvtl1: denied VTL0 hand-over of the sealed section 0x[0-9a-fA-F]+-0x[0-9a-fA-F]+: its SHA-256 is not the digest the build wrote into the image\n", serial);
+            Assert.Matches(@"\nmonitor: sealed section 0x[0-9a-fA-F]+-0x[0-9a-fA-F]+ \(\d+ bytes, sha256 [0-9a-f]{64}\) NOT handed to VTL1: status 5; the sealed routines stay in use\n", serial);
+            Assert.Contains("boot: mode vtl1\n", serial, StringComparison.Ordinal);
+            // The kernel still runs: its own sealed routines do every privileged write, and only
+            // self-tests of the hand-over itself fail.
+            Assert.Equal(GuestExitCodes.TestFailed, outcome.ExitCode);
+            Assert.All(outcome.Transcript.Results.Where(r => r.Id.Group == "sealed"), r => Assert.Equal(ResultKind.Pass, r.Kind));
+            Assert.All(outcome.Transcript.Results.Where(r => r.Kind == ResultKind.Fail), r => Assert.Equal(MonitorGroup, r.Id.Group));
+            Assert.Contains(outcome.Transcript.Results, r => r.Id.Group == MonitorGroup && r.Kind == ResultKind.Fail
+                && r.Id.Name.StartsWith("the sealed section was handed to VTL1", StringComparison.Ordinal));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("vsm")]
     [InlineData("none")]
