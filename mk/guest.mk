@@ -121,7 +121,7 @@ $$($(1)_OUT)/guest.ld: $$(HEKI_PLATFORM)/guest.ld.in $$($(1)_CONFIG)
 # Two link passes: the first yields the code addresses, which become the embedded symbol table
 # (placed after all code, so the second pass moves no function). Then sealcheck: an image with a
 # sealed-class instruction outside .heki.sealed is not produced.
-$$($(1)_ELF): $$($(1)_MAIN_OBJ) $$($(1)_ASM_OBJ) $$($(1)_OUT)/guest.ld $$($(1)_CONFIG) $$(HEKI_PLATFORM)/gen-symtab.sh $$(HEKI_SEALCHECK_STAMP)
+$$($(1)_ELF): $$($(1)_MAIN_OBJ) $$($(1)_ASM_OBJ) $$($(1)_OUT)/guest.ld $$($(1)_CONFIG) $$(HEKI_PLATFORM)/gen-symtab.sh $$(HEKI_PLATFORM)/seal-digest.sh $$(HEKI_SEALCHECK_STAMP)
 	$$(call heki-guest-link,$(1),$$@,$$($(1)_EXTRA_OBJS),$$($(1)_OUT)/link)
 	strip -o $$($(1)_STRIPPED) $$@
 endef
@@ -147,6 +147,7 @@ define heki-guest-link
 	$($(1)_LINK) $(3) $(4)/symtab0.o -o $(4)/pass1.elf
 	bash $(HEKI_PLATFORM)/gen-symtab.sh $(4)/symtab.s $(4)/pass1.elf $($(1)_SYMTAB_ABBREV) && as --64 -o $(4)/symtab.o $(4)/symtab.s
 	$($(1)_LINK) $(3) $(4)/symtab.o -o $(2).tmp
+	bash $(HEKI_PLATFORM)/seal-digest.sh $(2).tmp
 	@nm $(4)/pass1.elf | grep -i ' t ' | sort > $(4)/pass1.syms; nm $(2).tmp | grep -i ' t ' | sort > $(4)/pass2.syms; \
 	  cmp -s $(4)/pass1.syms $(4)/pass2.syms || { echo "guest: error: code moved between link passes" >&2; exit 2; }
 	$($(1)_SEALCHECK) $(abspath $(2).tmp) || { rm -f $(abspath $(2).tmp); echo "guest: error: sealcheck rejected $(2)" >&2; exit 1; }

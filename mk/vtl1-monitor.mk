@@ -41,3 +41,10 @@ fuzz-vtl: $(KERNEL_ELF) $(TEST_MODULE) $(HOSTSIM_DLL)
 	@echo "== $(CALLS) random VTL calls and $(CALLS) mapping calls with $(VIOLATIONS) VTL0 violations (hostsim --profile vsm)"
 	@$(HOSTSIM) run $(KERNEL_ELF) --module $(TEST_MODULE)=testmodule --profile vsm --timeout 600s \
 	  --cmdline "modules=1 mem=128 tests=vtl1,paging,cpu monitor.calls=$(CALLS) monitor.violations=$(VIOLATIONS)"; rc=$$?; [ $$rc = 1 ] || { echo "== fuzz-vtl: kernel exit status $$rc" >&2; exit 1; }
+
+# The monitor's figures (part of `make bench-vtl`): a policy-checked CR4 write through VTL1, and
+# the self-test boot with the monitor (--profile vsm) against the same boot without it (none).
+.PHONY: bench-monitor
+bench-monitor: $(KERNEL_ELF) $(TEST_MODULE) $(HOSTSIM_DLL)
+	DOTNET=$(DOTNET) bash $(MONITOR_DIR)/bench-monitor.sh $(HOSTSIM_DLL) $(KERNEL_ELF) $(TEST_MODULE)
+bench-vtl: bench-monitor

@@ -85,6 +85,15 @@ public static unsafe class Dispatcher
             case MonitorCall.UnmapPage:
                 status = Vtl0PageTables.Unmap(a0, out value);
                 break;
+            case >= MonitorCall.WriteCr0 and <= MonitorCall.LoadLdt:
+                status = PrivilegedWrites.Perform(id, a0, a1, s_endOfBoot);
+                if (status == MonitorStatus.Denied) s_denials++;
+                if (status != MonitorStatus.Success) InjectGp();
+                break;
+            case MonitorCall.HandOverSealed:
+                status = s_endOfBoot ? MonitorStatus.BootOnly : SealedSection.HandOver(a0, a1, a2);
+                if (status == MonitorStatus.Denied) s_denials++;
+                break;
             default:
                 status = MonitorStatus.UnknownCall;
                 break;
@@ -124,6 +133,16 @@ public static unsafe class Dispatcher
             value = *(ulong*)(payload + HvMessage.RegisterValue);
             if (RegisterLock.TryAllow(register, value, rip, length)) return;
         }
+        if (type == HvMessage.TypeMsrIntercept || (type == HvMessage.TypeRegisterIntercept && register != HvRegister.Cr0 && register != HvRegister.Cr4))
+        {
+            // a WRMSR or descriptor-table load VTL0 ran itself: the privileged-write policy
+            long st = length == 0 ? MonitorStatus.InvalidArgument : PrivilegedWrites.PerformIntercepted(type, payload, s_endOfBoot);
+            if (st == MonitorStatus.Success
+                && HvClient.SetRegister(HvInputVtl.UseTargetVtl | 0, HvRegister.Rip, rip + length) == HvStatus.Success) return;
+            if (st == MonitorStatus.Denied) s_denials++;
+            InjectGp();
+            return;
+        }
         s_denials++;
         var c = Machine.Console;
         c.Write("denied VTL0 ").Write(access == HvMessage.AccessRead ? "read" : access == HvMessage.AccessWrite ? "write" : "execute");
@@ -133,6 +152,13 @@ public static unsafe class Dispatcher
             c.Write(" of ").Write(register == HvRegister.Cr0 ? "CR0" : register == HvRegister.Cr4 ? "CR4" : "register").Write('=').Hex(value).Write(" (pinned bits)");
         else c.Write(" (message type ").Hex(type).Write(')');
         c.Write(" at rip=").Hex(rip).Line(": #GP(0) injected");
+        InjectGp();
+    }
+
+    // #GP(0) in VTL0 when it resumes (PendingEvent0): at the intercepted instruction, or right
+    // after the VTL call whose privileged write was not performed.
+    private static void InjectGp()
+    {
         ulong ev = HvPendingEvent.Pending | HvPendingEvent.DeliverErrorCode | (GpVector << HvPendingEvent.VectorShift);
         ushort st = HvClient.SetRegister(HvInputVtl.UseTargetVtl | 0, HvRegister.PendingEvent0, ev);
         if (st != HvStatus.Success) MonitorMain.Stop("could not refuse the VTL0 access (PendingEvent0), status", st);

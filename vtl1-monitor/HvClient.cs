@@ -29,6 +29,27 @@ public static unsafe class HvClient
         return Status(VtlCall.Hypercall(RepInput(HvCall.SetVpRegisters, 1), (ulong)s_io, 0));
     }
 
+    /// <summary>A 16-byte register value (segment and table records): low and high 8 bytes.</summary>
+    public static ushort SetRegister128(byte inputVtl, uint name, ulong low, ulong high)
+    {
+        Clear(HvVpRegisters.HeaderSize + HvVpRegisters.SetElementSize);
+        *(ulong*)s_io = HvCall.PartitionSelf;
+        *(uint*)(s_io + HvVpRegisters.VpIndexOffset) = HvCall.VpSelf;
+        s_io[HvVpRegisters.InputVtlOffset] = inputVtl;
+        byte* e = s_io + HvVpRegisters.HeaderSize;
+        *(uint*)e = name;
+        *(ulong*)(e + HvVpRegisters.SetValueOffset) = low;
+        *(ulong*)(e + HvVpRegisters.SetValueOffset + 8) = high;
+        return Status(VtlCall.Hypercall(RepInput(HvCall.SetVpRegisters, 1), (ulong)s_io, 0));
+    }
+
+    public static ushort GetRegister128(byte inputVtl, uint name, out ulong low, out ulong high)
+    {
+        ushort status = GetRegister(inputVtl, name, out low);
+        high = *(ulong*)(s_io + 2048 + 8);
+        return status;
+    }
+
     public static ushort GetRegister(byte inputVtl, uint name, out ulong value)
     {
         Clear(HvVpRegisters.HeaderSize + HvVpRegisters.GetElementSize);
@@ -38,6 +59,7 @@ public static unsafe class HvClient
         *(uint*)(s_io + HvVpRegisters.HeaderSize) = name;
         byte* output = s_io + 2048;
         *(ulong*)output = 0;
+        *(ulong*)(output + 8) = 0;
         ushort status = Status(VtlCall.Hypercall(RepInput(HvCall.GetVpRegisters, 1), (ulong)s_io, (ulong)output));
         value = *(ulong*)output;
         return status;
@@ -61,8 +83,12 @@ public static unsafe class HvClient
         return HvStatus.Success;
     }
 
+    // 8 bytes at a time (the input page is page-aligned): a third of a policy-checked write's
+    // guest instructions went to a byte loop here
     private static void Clear(int bytes)
     {
-        for (int i = 0; i < bytes; i++) s_io[i] = 0;
+        int i = 0;
+        for (; i + 8 <= bytes; i += 8) *(ulong*)(s_io + i) = 0;
+        for (; i < bytes; i++) s_io[i] = 0;
     }
 }

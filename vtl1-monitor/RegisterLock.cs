@@ -34,6 +34,15 @@ public static class RegisterLock
         return MonitorStatus.Success;
     }
 
+    /// <summary>True when <paramref name="value"/> keeps the bits pinned in CR0 or CR4
+    /// (<paramref name="register"/>); every value does before the lock.</summary>
+    public static bool KeepsPinned(uint register, ulong value)
+    {
+        ulong mask = register == HvRegister.Cr0 ? s_cr0Mask : s_cr4Mask;
+        ulong pinned = register == HvRegister.Cr0 ? s_cr0Pinned : s_cr4Pinned;
+        return (value & mask) == pinned;
+    }
+
     /// <summary>A VTL0 write of CR0 or CR4 the host intercepted: true when it was performed.</summary>
     public static bool TryAllow(uint register, ulong value, ulong rip, byte instructionLength)
     {

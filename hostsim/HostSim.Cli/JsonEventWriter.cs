@@ -10,8 +10,8 @@ namespace HekiGuest.HostSim.Cli;
 /// flushed at once so the file is complete even if the VM stops abruptly. Under --profile vsm:
 /// one "setup" object per set-up step the guest completes, one "vtl-enable", "vtl-call" or
 /// "vtl-return" object per VTL change, one "vtl-protect" per protection change, one
-/// "vtl-control" per VSM control register VTL1 sets and one "intercept" per secure intercept
-/// (docs/vtl.md section 8).
+/// "vtl-control" per VSM control register VTL1 sets, one "intercept" per secure intercept and
+/// one "inject" per exception a higher VTL made pending for VTL0 (docs/vtl.md section 8).
 /// </summary>
 public sealed class JsonEventWriter(Stream stream) : IHekiEventSink, IVsmEventSink, IDisposable
 {
@@ -122,6 +122,19 @@ public sealed class JsonEventWriter(Stream stream) : IHekiEventSink, IVsmEventSi
         _json.WriteNumber("vcpu", vcpu);
         _json.WriteString("register", Hex(register));
         _json.WriteString("value", Hex(value));
+        _json.WriteEndObject();
+        EndLine();
+    }
+
+    public void Injected(int vcpu, int vtl, byte vector, uint errorCode, ulong rip)
+    {
+        _json.WriteStartObject();
+        _json.WriteString("event", "inject");
+        _json.WriteNumber("vcpu", vcpu);
+        _json.WriteNumber("vtl", vtl);
+        _json.WriteNumber("vector", vector);
+        _json.WriteString("error_code", Hex(errorCode));
+        _json.WriteString("rip", Hex(rip));
         _json.WriteEndObject();
         EndLine();
     }

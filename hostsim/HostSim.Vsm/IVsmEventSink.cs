@@ -29,4 +29,10 @@ public interface IVsmEventSink
     void Intercept(VsmInterceptEvent e)
     {
     }
+
+    /// <summary>Entering <paramref name="vtl"/>, the host injected the exception a higher VTL made
+    /// pending in its PendingEvent0 (<paramref name="rip"/>: where the lower VTL takes it).</summary>
+    void Injected(int vcpu, int vtl, byte vector, uint errorCode, ulong rip)
+    {
+    }
 }

@@ -40,6 +40,7 @@ public sealed class VpRegisterFile(VsmHost host, VsmPartition partition)
         switch (name)
         {
             case HvRegister.Cr2: value = cpu.Cr2; return HvStatus.Success;
+            case HvRegister.Xfem: value = cpu.Xcr0; return HvStatus.Success;
             case HvRegister.PendingEvent0:
                 if (vtl >= vp.CurrentVtl) return HvStatus.InvalidParameter;
                 value = vp.PendingEvent(vtl);
@@ -83,6 +84,11 @@ public sealed class VpRegisterFile(VsmHost host, VsmPartition partition)
             case HvRegister.Cr2:
                 if (hi != 0) return HvStatus.InvalidParameter;
                 cpu.Cr2 = lo;
+                return HvStatus.Success;
+            case HvRegister.Xfem:
+                // XSETBV's rules: x87 always set, only components the core supports
+                if (hi != 0 || (lo & 1) == 0 || (lo & ~Cpu.Cpu.XsaveSupportedMask) != 0) return HvStatus.InvalidParameter;
+                cpu.Xcr0 = lo;
                 return HvStatus.Success;
             case HvRegister.PendingEvent0:
                 if (vtl >= vp.CurrentVtl || (lo & HvPendingEvent.Pending) != 0 && PendingFault(value) is null) return HvStatus.InvalidParameter;

@@ -167,7 +167,12 @@ public sealed class VsmHost
         var value = vp.PendingEvent(vtl);
         if (((ulong)value & HvPendingEvent.Pending) == 0) return;
         vp.SetPendingEvent(vtl, 0);
-        if (VpRegisterFile.PendingFault(value) is { } fault) _vm.InjectException(fault);
+        if (VpRegisterFile.PendingFault(value) is { } fault)
+        {
+            InjectedCount++;
+            _events?.Injected(Vcpu, vtl, fault.Vector, fault.ErrorCode, _vm.Cpu.Rip);
+            _vm.InjectException(fault);
+        }
     }
 
     internal void Intercepted(VsmInterceptEvent e)
@@ -175,6 +180,9 @@ public sealed class VsmHost
         InterceptCount++;
         _events?.Intercept(e);
     }
+
+    /// <summary>Exceptions injected from PendingEvent0 so far.</summary>
+    public long InjectedCount { get; private set; }
 
     /// <summary>Secure intercepts delivered so far.</summary>
     public long InterceptCount { get; private set; }

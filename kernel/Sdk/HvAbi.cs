@@ -137,6 +137,8 @@ namespace HekiGuest.Abi
         public const uint R8 = 0x00020008, R15 = 0x0002000F;
         public const uint Rip = 0x00020010, Rflags = 0x00020011;
         public const uint Cr0 = 0x00040000, Cr2 = 0x00040001, Cr3 = 0x00040002, Cr4 = 0x00040003, Cr8 = 0x00040004;
+        /// <summary>XCR0 (shared by the VTLs, like the XSAVE state it enables).</summary>
+        public const uint Xfem = 0x00040005;
         public const uint Es = 0x00060000, Cs = 0x00060001, Ss = 0x00060002, Ds = 0x00060003, Fs = 0x00060004, Gs = 0x00060005;
         public const uint Ldtr = 0x00060006, Tr = 0x00060007;
         public const uint Idtr = 0x00070000, Gdtr = 0x00070001;

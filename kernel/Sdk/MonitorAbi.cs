@@ -43,6 +43,35 @@ namespace HekiGuest.Abi
         /// <summary>After protect memory. RSI = VA: removes its 4 KiB leaf (InvalidArgument when it
         /// is not mapped), with the same VA rule as <see cref="MapPage"/>. Value: the old entry.</summary>
         public const ulong UnmapPage = 22;
+
+        // Privileged writes VTL1 performs on VTL0's state once the sealed section is handed over
+        // (docs/vtl.md section 15, "Privileged writes"): each is checked against the policy the
+        // kernel sealed at boot. Not performed: Denied (policy) or InvalidArgument (a value the
+        // CPU or the host refuses), and #GP(0) is injected into VTL0 at the call's return.
+        /// <summary>RSI = the new CR0 (pinned bits keep their locked values).</summary>
+        public const ulong WriteCr0 = 7;
+        /// <summary>RSI = the new CR3 (its page-table root must be the one registered at hand-over).</summary>
+        public const ulong WriteCr3 = 8;
+        /// <summary>RSI = the new CR4 (pinned bits keep their locked values).</summary>
+        public const ulong WriteCr4 = 9;
+        /// <summary>RSI = MSR index, RDX = value (the MSR allow-list).</summary>
+        public const ulong WriteMsr = 10;
+        /// <summary>RSI = XCR index (0 only), RDX = value (x87|SSE, |AVX when CPUID offers it).</summary>
+        public const ulong SetXcr = 11;
+        /// <summary>RSI = base, RDX = limit: LGDT (after end of boot only the registered table).</summary>
+        public const ulong LoadGdt = 12;
+        /// <summary>RSI = base, RDX = limit: LIDT (after end of boot only the registered table).</summary>
+        public const ulong LoadIdt = 13;
+        /// <summary>RSI = selector: LTR (after end of boot only the registered selector).</summary>
+        public const ulong LoadTr = 14;
+        /// <summary>RSI = selector: LLDT (after end of boot only the registered selector).</summary>
+        public const ulong LoadLdt = 15;
+        /// <summary>Boot-only. RSI = GPA of the sealed section, RDX = its length, R8 = GPA of a
+        /// <see cref="MonitorAbi.HandOverSize"/>-byte block {32-byte SHA-256 the build wrote into
+        /// the image; u64 GPA of the routine table; u64 routine count}. VTL1 hashes the section,
+        /// compares, records the routines, registers VTL0's CR3, descriptor tables and syscall
+        /// MSRs, and makes the section's pages read-only and non-executable for VTL0.</summary>
+        public const ulong HandOverSealed = 16;
     }
 
     /// <summary>Statuses, returned in RAX.</summary>
@@ -91,6 +120,10 @@ namespace HekiGuest.Abi
         /// <summary>1.0: major in bits 31:16, minor in bits 15:0.</summary>
         public const ulong Version = 0x00010000;
         public const ulong DescribeSize = 24;
+        /// <summary>The hand-over block: SHA-256 (32 bytes), routine table GPA, routine count.</summary>
+        public const ulong HandOverSize = 48;
+        /// <summary>At most this many sealed routines, and the section at most this long.</summary>
+        public const ulong MaxSealedRoutines = 16, MaxSealedLength = 1UL << 20;
         /// <summary>CR0 bits a lock may pin: PE, WP, PG.</summary>
         public const ulong LockableCr0 = (1UL << 0) | (1UL << 16) | (1UL << 31);
         /// <summary>CR4 bits a lock may pin: everything below bit 32 but MCE, PGE, PCE and VMXE

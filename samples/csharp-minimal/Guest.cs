@@ -86,6 +86,6 @@ public static unsafe class Guest
             && r.Cr2 == s_target && *(byte*)s_target == before, "a write to the guest's own text faults", "the write was not denied by the host");
     }
 
-    private static void WriteCr0() => Native.SealedWriteCr0(s_value);
+    private static void WriteCr0() => SealedOps.WriteCr0(s_value);
     private static void Poke() => *(byte*)s_target = (byte)(*(byte*)s_target ^ 0xFF);
 }

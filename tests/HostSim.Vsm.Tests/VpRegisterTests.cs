@@ -141,6 +141,8 @@ public sealed class VpRegisterTests
         { "CR3 bit 63", HvRegister.Cr3, 1UL << 63 },
         { "EFER clearing LMA", HvRegister.Efer, 0x100 },
         { "PAT type 2", HvRegister.Pat, 2 },
+        { "XFEM without x87", HvRegister.Xfem, 2 },
+        { "XFEM with AVX (the core has none)", HvRegister.Xfem, 7 },
         { "LSTAR non-canonical", HvRegister.Lstar, 0x0000_8000_0000_0000UL },
         { "SFMASK bit 32", HvRegister.Sfmask, 1UL << 32 },
         { "GDTR pad", HvRegister.Gdtr, 1 },
@@ -165,6 +167,20 @@ public sealed class VpRegisterTests
         Assert.Equal(before, Snapshot(g.Host.Partition.Vps[0].Saved(0)!));
         Assert.Equal(UInt128.Zero, g.Host.Partition.Vps[0].PendingEvent(0));
         Assert.NotEmpty(what);
+    }
+
+    [Fact]
+    public void Vtl1_sets_xcr0_under_xsetbvs_rules_and_reads_it_back()
+    {
+        using var g = new VsmGuestMachine();
+        Vtl1Session.Start(g, _ => { });
+        Assert.Equal(1UL, g.Cpu.Xcr0);
+        Assert.Equal(1UL << 32, Set(g, Vtl0, (HvRegister.Xfem, 3)));
+        Assert.Equal(3UL, g.Cpu.Xcr0);
+        Assert.Equal(1UL << 32, Get(g, Vtl0, HvRegister.Xfem));
+        Assert.Equal(3UL, Value(g, 0));
+        Assert.Equal((ulong)HvStatus.InvalidParameter, Set(g, Vtl0, (HvRegister.Xfem, 6)));
+        Assert.Equal(3UL, g.Cpu.Xcr0);
     }
 
     [Fact]
@@ -242,6 +258,7 @@ public sealed class VpRegisterTests
         if (pageFault) Assert.Equal(Data, g.Cpu.Cr2);
         Assert.Equal(UInt128.Zero, g.Host.Partition.Vps[0].PendingEvent(0));
         Assert.Equal(0UL, g.ReadU64(Data));
+        Assert.Equal(1L, g.Host.InjectedCount);
     }
 
     [Fact]

@@ -100,7 +100,7 @@ public static unsafe class PageTables
         return PageFlags.KernelData;
     }
 
-    public static void Activate() => Native.SealedWriteCr3(Root);
+    public static void Activate() => SealedOps.WriteCr3(Root);
 
     // Effective leaf rights for an address: flags of the leaf entry, with Writable/User cleared
     // and NoExecute set if any level denies them. 0 when not mapped.

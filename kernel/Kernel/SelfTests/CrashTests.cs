@@ -53,7 +53,7 @@ public sealed unsafe class CrashTest : ITestGroup
             case Kind.TripleFault:
             {
                 DescriptorTablePointer empty; empty.Limit = 0; empty.Base = 0;
-                Native.SealedLoadIdt(&empty);
+                SealedOps.LoadIdt(&empty);
                 s_null.Field = 3;   // #PF -> no IDT -> #DF -> triple fault
                 break;
             }

@@ -210,15 +210,15 @@ public sealed unsafe class HekiTests : ITestGroup
     private static void NormalPath(TestContext t)
     {
         ulong cr4 = Native.ReadCr4();
-        Native.SealedWriteCr4(cr4 ^ ControlRegisters.Cr4Tsd);
+        SealedOps.WriteCr4(cr4 ^ ControlRegisters.Cr4Tsd);
         bool changed = Native.ReadCr4() == (cr4 ^ ControlRegisters.Cr4Tsd);
-        Native.SealedWriteCr4(cr4);
+        SealedOps.WriteCr4(cr4);
         t.Check(changed && Native.ReadCr4() == cr4, "unpinned CR4 bits still change", "an allowed CR4 write was refused");
     }
 
-    private static void WriteCr4() => Native.SealedWriteCr4(s_value);
-    private static void WriteCr0() => Native.SealedWriteCr0(s_value);
-    private static void WriteMsr() => Native.SealedWriteMsr(s_msr, s_value);
+    private static void WriteCr4() => SealedOps.WriteCr4(s_value);
+    private static void WriteCr0() => SealedOps.WriteCr0(s_value);
+    private static void WriteMsr() => SealedOps.WriteMsr(s_msr, s_value);
     private static void WriteTarget() => *(byte*)s_target = 0xAB;
     private static void CallTarget() => ((delegate*<void>)s_target)();
     private static void ReadTarget() => s_value = *(ulong*)s_target;

@@ -44,6 +44,7 @@ public static unsafe class MonitorBoot
             c.Write("monitor: CR0 bits ").Hex(Cr0Locked).Write(" and CR4 bits ").Hex(Cr4Locked)
                 .Line(LockStatus == MonitorStatus.Success ? " locked by VTL1" : " NOT locked: the monitor refused");
             MemoryProtection.Apply(c);
+            SealedHandOver.Run(c);
         }
         else
         {
@@ -76,8 +77,8 @@ public static unsafe class MonitorBoot
         // The hypercall page (host-filled), then the two enables.
         byte* hypercallPage = Heap.AllocatePages(1);
         byte* input = Heap.AllocatePages(1);
-        Native.SealedWriteMsr(HvMsr.GuestOsId, GuestOsId);
-        Native.SealedWriteMsr(HvMsr.Hypercall, (ulong)hypercallPage | HvMsr.Enable);
+        SealedOps.WriteMsr(HvMsr.GuestOsId, GuestOsId);
+        SealedOps.WriteMsr(HvMsr.Hypercall, (ulong)hypercallPage | HvMsr.Enable);
 
         Zero(input, 4096);
         *(ulong*)input = HvCall.PartitionSelf;

@@ -1,5 +1,6 @@
 using System.Runtime;
 using System.Runtime.CompilerServices;
+using HekiGuest.Platform.Security;
 
 namespace HekiGuest.Kernel.Vtl;
 

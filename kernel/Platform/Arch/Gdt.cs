@@ -49,9 +49,9 @@ public static unsafe class Gdt
         DescriptorTablePointer p;
         p.Limit = 8 * 8 - 1;
         p.Base = (ulong)s_gdt;
-        Native.SealedLoadGdt(&p);
+        SealedOps.LoadGdt(&p);
         ReloadSegments(KernelCode, KernelData);
-        Native.SealedLoadTr(TssSelector);
+        SealedOps.LoadTr(TssSelector);
     }
 
     // LTR marks the descriptor busy; reloading TR (a sealed-routine self-test) needs it available.

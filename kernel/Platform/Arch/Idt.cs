@@ -18,7 +18,7 @@ public static unsafe class Idt
         DescriptorTablePointer p;
         p.Limit = Entries * 16 - 1;
         p.Base = (ulong)s_table;
-        Native.SealedLoadIdt(&p);
+        SealedOps.LoadIdt(&p);
     }
 
     public static ulong Base => (ulong)s_table;

@@ -5,7 +5,8 @@ namespace HekiGuest.Platform.Arch;
 
 // Hand-written assembly routines (arch/x86_64/*.s). RuntimeImport gives a plain `call sym`.
 // Reads and port I/O live in .text; every write of protection state is in the sealed section
-// and reachable only through the Sealed* members below.
+// and reachable only through the Sealed* members below; callers use SealedOps, which routes them
+// to the VTL1 monitor once the section was handed over.
 public static unsafe class Native
 {
     [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "heki_outb")] public static extern void OutB(ushort port, byte value);
@@ -37,6 +38,10 @@ public static unsafe class Native
     [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "heki_sealed_lidt")] public static extern void SealedLoadIdt(DescriptorTablePointer* p);
     [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "heki_sealed_lgdt")] public static extern void SealedLoadGdt(DescriptorTablePointer* p);
     [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "heki_sealed_ltr")] public static extern void SealedLoadTr(ushort selector);
+    [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "heki_sealed_lldt")] public static extern void SealedLoadLdt(ushort selector);
+    [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "heki_sealed_xsetbv")] public static extern void SealedXsetbv(uint xcr, ulong value);
+    [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "heki_sym_sealed_routines")] public static extern ulong* SealedRoutineTable();
+    [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "heki_sym_sealed_digest")] public static extern byte* SealedDigest();
 }
 
 [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential, Pack = 1)]

@@ -10,17 +10,17 @@ public static class Protections
     {
         ulong efer = Native.ReadMsr(ControlRegisters.EferMsr);
         if (CpuFeatures.Nx && (efer & ControlRegisters.EferNxe) == 0)
-            Native.SealedWriteMsr(ControlRegisters.EferMsr, efer | ControlRegisters.EferNxe);
+            SealedOps.WriteMsr(ControlRegisters.EferMsr, efer | ControlRegisters.EferNxe);
         Nxe = (Native.ReadMsr(ControlRegisters.EferMsr) & ControlRegisters.EferNxe) != 0;
 
-        Native.SealedWriteCr0(Native.ReadCr0() | ControlRegisters.Cr0Wp);
+        SealedOps.WriteCr0(Native.ReadCr0() | ControlRegisters.Cr0Wp);
         Wp = (Native.ReadCr0() & ControlRegisters.Cr0Wp) != 0;
 
         ulong cr4 = Native.ReadCr4();
         if (CpuFeatures.Smep) cr4 |= ControlRegisters.Cr4Smep;
         if (CpuFeatures.Smap) cr4 |= ControlRegisters.Cr4Smap;
         if (CpuFeatures.Umip) cr4 |= ControlRegisters.Cr4Umip;
-        Native.SealedWriteCr4(cr4);
+        SealedOps.WriteCr4(cr4);
         cr4 = Native.ReadCr4();
         Smep = (cr4 & ControlRegisters.Cr4Smep) != 0;
         Smap = (cr4 & ControlRegisters.Cr4Smap) != 0;

@@ -53,6 +53,6 @@ public sealed unsafe class SealedHekiCpu : IHekiCpu
     }
 
     private static void DoRead() => s_value = Native.ReadMsr(s_msr);
-    private static void DoWrite() => Native.SealedWriteMsr(s_msr, s_value);
+    private static void DoWrite() => SealedOps.WriteMsr(s_msr, s_value);
     private static void DoCall() => s_result = VmCall(s_nr, s_a0, s_a1, s_a2, s_a3);
 }

@@ -245,6 +245,7 @@ heki_sym_\name:
         SYM stack_guard, heki_boot_stack_guard
         SYM symtab, heki_symtab
         SYM sealed_routines, heki_sealed_routines
+        SYM sealed_digest, heki_sealed_digest
         SYM pause, heki_pause
 
 # -- fault probes ----------------------------------------------------------------------------------

@@ -68,3 +68,10 @@ heki_sealed_routines:
         .quad heki_sealed_wrmsr, heki_sealed_xsetbv, heki_sealed_lgdt, heki_sealed_lidt
         .quad heki_sealed_ltr, heki_sealed_lldt, heki_entry32
         .quad 0
+
+# The SHA-256 of the whole .heki.sealed section (its padding included), written into the linked
+# image by kernel/Platform/seal-digest.sh: what VTL1 compares with its own hash at the hand-over.
+        .balign 16
+        .global heki_sealed_digest
+heki_sealed_digest:
+        .skip 32

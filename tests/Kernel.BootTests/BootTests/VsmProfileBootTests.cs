@@ -13,7 +13,7 @@ namespace HekiGuest.Tests.Boot;
 public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
 {
     private const string MonitorGroup = "vtl1";
-    private const int MonitorTests = 17;
+    private const int MonitorTests = 26;
 
     [Fact]
     public async Task The_kernel_on_the_vsm_profile_starts_its_monitor_and_otherwise_reports_what_it_reports_with_no_interface()
@@ -42,20 +42,28 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
         Assert.Contains("\nvtl1: monitor 1.0 up: ", vs, StringComparison.Ordinal);
         Assert.DoesNotContain("\nvtl1: ", ns, StringComparison.Ordinal);
 
-        // The five attacks the host intercepts (VTL1's memory, a pinned CR4 bit, and the three on
-        // the memory VTL1 protects): for each, the kernel's one expected intercept, the monitor's
-        // one denial line for it, and the host's one intercept event; nothing else is intercepted.
-        // The three mapping calls VTL1 refuses, and the W+X region table the kernel tries at boot,
-        // add one denial line each and no host event.
+        // What the host intercepts: the read of VTL1's memory, the three attacks on the memory VTL1
+        // protects (a write to text through an alias, a page-table entry write, a jump into data
+        // holding `mov cr4` bytes), the two fetches from the sealed section handed to VTL1, and
+        // the fetch of VTL0's own WRMSR of LSTAR from data: 7 intercept events. The pinned CR4 bit
+        // and the three privileged writes the policy refuses (CR0.WP, LIDT, LSTAR after end of
+        // boot) are VTL calls VTL1 denies, with a #GP injected at the call's return; the W+X
+        // region table at boot and the three refused mapping calls are denials answered with a
+        // status only. 15 denial lines in all, each expected by the kernel.
         Assert.NotNull(v.EventsLogPath);
-        var intercepts = HostEvent.ReadLog(v.EventsLogPath!).Where(e => e.Event == "intercept").ToList();
-        Assert.Equal(5, intercepts.Count);
-        Assert.Equal(9, vs.Split("\nvtl1: denied ").Length - 1);
+        var events = HostEvent.ReadLog(v.EventsLogPath!);
+        var intercepts = events.Where(e => e.Event == "intercept").ToList();
+        Assert.Equal(7, intercepts.Count);
+        Assert.Equal(15, vs.Split("\nvtl1: denied ").Length - 1);
         Assert.Equal(1, vs.Split("\nvtl1: denied protect memory: region ").Length - 1);
         Assert.Equal(2, vs.Split("\nvtl1: denied VTL0 map of ").Length - 1);
         Assert.Equal(1, vs.Split("\nvtl1: denied VTL0 unmap of ").Length - 1);
         Assert.Contains("\nmonitor: memory protected by VTL1: text ", vs, StringComparison.Ordinal);
         Assert.DoesNotContain("\nmonitor: memory protected", ns, StringComparison.Ordinal);
+        Assert.All(events.Where(e => e.Event == "inject"), e => Assert.Equal("13", e.Get("vector")));
+        Assert.DoesNotContain(intercepts, e => e.Get("kind") == "msr");
+        Assert.Equal(4, CallDenialLine().Matches(vs).Count);
+        Assert.Matches(@"\nmonitor: sealed section 0x[0-9a-fA-F]+-0x[0-9a-fA-F]+ \(\d+ bytes, sha256 [0-9a-f]{64}\) handed to VTL1\n", vs);
 
         var gpa = Assert.Single(ExpectMemoryLine().Matches(vs)).Groups[1].Value;
         Assert.Equal(gpa, Assert.Single(DenialMemoryLine().Matches(vs)).Groups[1].Value);
@@ -65,12 +73,11 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
 
         var cr4 = Assert.Single(ExpectCr4Line().Matches(vs)).Groups[1].Value;
         Assert.Equal(cr4, Assert.Single(DenialCr4Line().Matches(vs)).Groups[1].Value);
-        var register = Assert.Single(intercepts, e => e.Get("kind") == "register");
-        Assert.True(HostEvent.SameValue("0x40003", register.Get("register")!), $"register intercept of {register.Get("register")}, expected CR4 (0x40003)");
-        Assert.True(HostEvent.SameValue(cr4, register.Get("value")!), $"register intercept value {register.Get("value")}, expected {cr4}");
 
+        // each write or execute the kernel expects (three on protected memory, two from the sealed
+        // section, VTL0's own WRMSR): its one denial line and its one host intercept event, at the same GPA
         var protectedMemory = ExpectProtectedMemoryLine().Matches(vs);
-        Assert.Equal(3, protectedMemory.Count);
+        Assert.Equal(6, protectedMemory.Count);
         foreach (Match expected in protectedMemory)
         {
             var (access, at) = (expected.Groups[1].Value, expected.Groups[2].Value);
@@ -113,6 +120,46 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_sealed_section_altered_before_the_hand_over_is_refused_by_vtl1_and_the_kernel_keeps_its_sealed_routines()
+    {
+        var root = KernelArtifacts.FindRepositoryRoot(AppContext.BaseDirectory);
+        var artifacts = KernelArtifacts.InRepository(root);
+        var kernel = await File.ReadAllBytesAsync(KernelArtifacts.Require(artifacts.KernelElf));
+        // heki_sealed_write_cr0 (mov cr0, rdi; ret): sealcheck proves such bytes exist only in a
+        // sealed section, and the kernel's comes before its rodata (and the monitor embedded there).
+        var routine = kernel.AsSpan().IndexOf(new byte[] { 0x0F, 0x22, 0xC7, 0xC3 });
+        Assert.True(routine > 0, "heki_sealed_write_cr0 not found in build/kernel.elf");
+        var lastByte = (routine & ~0xFFF) + 0xFFF;     // the int3 padding at the end of the section's page
+        Assert.Equal(0xCC, kernel[lastByte]);
+        kernel[lastByte] = 0xCD;
+        var directory = Directory.CreateTempSubdirectory("heki-tampered-sealed-");
+        try
+        {
+            var tampered = Path.Combine(directory.FullName, "kernel.elf");
+            await File.WriteAllBytesAsync(tampered, kernel);
+            var host = new HostSimHost(artifacts with { KernelElf = tampered }, Path.Combine(root, "build", "hostsim", "hostsim.dll"));
+            var request = BootRequest.Pvh("vsm-tampered-sealed", KernelBoot.Deadline) with { HostSimArguments = ["--profile", "vsm"] };
+            var outcome = await host.BootAsync(request);
+            var serial = Lines(outcome.SerialText);
+            output.WriteLine(serial);
+            Assert.Matches(@"\nvtl1: denied VTL0 hand-over of the sealed section 0x[0-9a-fA-F]+-0x[0-9a-fA-F]+: its SHA-256 is not the digest the build wrote into the image\n", serial);
+            Assert.Matches(@"\nmonitor: sealed section 0x[0-9a-fA-F]+-0x[0-9a-fA-F]+ \(\d+ bytes, sha256 [0-9a-f]{64}\) NOT handed to VTL1: status 5; the sealed routines stay in use\n", serial);
+            Assert.Contains("boot: mode vtl1\n", serial, StringComparison.Ordinal);
+            // The kernel still runs: its own sealed routines do every privileged write, and only
+            // self-tests of the hand-over itself fail.
+            Assert.Equal(GuestExitCodes.TestFailed, outcome.ExitCode);
+            Assert.All(outcome.Transcript.Results.Where(r => r.Id.Group == "sealed"), r => Assert.Equal(ResultKind.Pass, r.Kind));
+            Assert.All(outcome.Transcript.Results.Where(r => r.Kind == ResultKind.Fail), r => Assert.Equal(MonitorGroup, r.Id.Group));
+            Assert.Contains(outcome.Transcript.Results, r => r.Id.Group == MonitorGroup && r.Kind == ResultKind.Fail
+                && r.Id.Name.StartsWith("the sealed section was handed to VTL1", StringComparison.Ordinal));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("vsm")]
     [InlineData("none")]
@@ -145,9 +192,12 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
     [GeneratedRegex(@"\nvtl1: denied VTL0 (write|execute) of gpa=(0x[0-9A-Fa-f]+) gva=0x[0-9A-Fa-f]+ at rip=0x[0-9A-Fa-f]+: #GP\(0\) injected\n")]
     private static partial Regex DenialProtectedMemoryLine();
 
-    [GeneratedRegex(@"\n  monitor: expect intercept kind=register register=CR4 value=(0x[0-9A-Fa-f]+)\n")]
+    [GeneratedRegex(@"\nvtl1: denied VTL0 [^\n]* through a VTL call \([^\n]*\): #GP\(0\) injected\n")]
+    private static partial Regex CallDenialLine();
+
+    [GeneratedRegex(@"\n  monitor: expect call denial register=CR4 value=(0x[0-9A-Fa-f]+)\n")]
     private static partial Regex ExpectCr4Line();
 
-    [GeneratedRegex(@"\nvtl1: denied VTL0 write of CR4=(0x[0-9A-Fa-f]+) \(pinned bits\) at rip=0x[0-9A-Fa-f]+: #GP\(0\) injected\n")]
+    [GeneratedRegex(@"\nvtl1: denied VTL0 write of CR4=(0x[0-9A-Fa-f]+) through a VTL call \(pinned bits\): #GP\(0\) injected\n")]
     private static partial Regex DenialCr4Line();
 }

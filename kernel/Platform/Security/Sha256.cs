@@ -1,6 +1,7 @@
-namespace HekiGuest.Kernel.Vtl;
+namespace HekiGuest.Platform.Security;
 
-// SHA-256 (FIPS 180-4) over one buffer in memory, for the monitor's digest check. No allocation.
+// SHA-256 (FIPS 180-4) over one buffer in memory: the kernel checks the embedded monitor with it,
+// the monitor the sealed section the kernel hands over. No allocation.
 public static unsafe class Sha256
 {
     private static readonly uint[] K =
