@@ -6,8 +6,8 @@ using Processor = HekiGuest.HostSim.Cpu.Cpu;
 namespace HekiGuest.HostSim.Machine.Tests.Execution;
 
 /// <summary>
-/// Random code in legacy (non-IA-32e) protected mode: 32-bit code at CPL 0 and 3 and
-/// virtual-8086 code, with TSSes, task gates in the GDT and the IDT, an LDT and an I/O bitmap, and
+/// Random code outside IA-32e mode: 32-bit protected-mode code at CPL 0 and 3, virtual-8086
+/// code and real-mode code (IVT delivery), with TSSes, task gates in the GDT and the IDT, an LDT and an I/O bitmap, and
 /// random bytes salted with task-switch and v86 shapes (JMP/CALL FAR to TSSes and gates, IRET with
 /// and without NT, INT n, PUSHF/POPF/CLI/STI, IN/OUT, LTR, MOV CR3). Whatever the guest does, the
 /// host must not throw or hang (the guest-level fuzzer <c>make fuzz-guest</c> runs in IA-32e mode
@@ -23,10 +23,11 @@ public sealed class LegacyModeRandomCodeTests
     public void Random_legacy_mode_code_never_makes_the_host_throw_or_hang()
     {
         int seeds = int.TryParse(Environment.GetEnvironmentVariable("HOSTSIM_LEGACY_FUZZ_SEEDS"), out int n) ? n : 300;
-        int switched = 0, inV86 = 0, delivered = 0;
+        int switched = 0, inV86 = 0, delivered = 0, real = 0;
         for (int seed = 1; seed <= seeds; seed++)
         {
-            var (outcome, trChanged, v86, exceptions) = RunSeed(seed);
+            var (outcome, trChanged, v86, exceptions, realMode) = RunSeed(seed);
+            if (realMode) real++;
             Assert.True(outcome.Kind != MachineStopKind.Timeout, $"seed {seed}: hang ({outcome.Summary})");
             if (trChanged) switched++;
             if (v86) inV86++;
@@ -35,10 +36,11 @@ public sealed class LegacyModeRandomCodeTests
         // the shapes are reached: tasks switch, v86 code runs, exceptions are delivered
         Assert.True(switched > seeds / 20, $"only {switched} of {seeds} seeds switched tasks");
         Assert.True(inV86 > seeds / 20, $"only {inV86} of {seeds} seeds ran v86 code");
+        Assert.True(real > seeds / 20, $"only {real} of {seeds} seeds ran real-mode code");
         Assert.True(delivered > seeds / 2, $"only {delivered} of {seeds} seeds delivered an exception");
     }
 
-    private static (MachineOutcome Outcome, bool TrChanged, bool V86, long Exceptions) RunSeed(int seed)
+    private static (MachineOutcome Outcome, bool TrChanged, bool V86, long Exceptions, bool RealMode) RunSeed(int seed)
     {
         var rng = new Random(seed);
         using var g = new ProtectedModeGuest(paging: rng.Next(2) == 0);
@@ -77,19 +79,36 @@ public sealed class LegacyModeRandomCodeTests
         FillRandom(g, rng, Code, 0x1000);
         FillRandom(g, rng, V86Code, 0x1000);
 
-        switch (rng.Next(3))
+        bool realMode = false;
+        switch (rng.Next(4))
         {
             case 0: break;                                                       // CPL 0, 32-bit
             case 1: g.EnterUserMode(0x6_0000); g.Cpu.Rflags |= (ulong)rng.Next(4) << 12; break;
-            default:
+            case 3:
                 uint[] frame = [0, 0x2000, (uint)(0x20202 | (rng.Next(4) << 12)), 0x1000, 0x5000, 0x2200, 0x2100, 0, 0];
                 ulong esp = StackTop - 36;
                 for (int i = 0; i < frame.Length; i++) g.WriteU32(esp + (ulong)i * 4, frame[i]);
                 g.Cpu.WriteGpr(Processor.RSP, esp);
                 g.Emit(Code, a => a.iretd());
                 break;
+            case 2:                                                              // real mode (CR0.PE = 0) at 2000:0000, IVT at 0
+                realMode = true;
+                for (int v = 0; v < 256; v++) g.WriteU32((ulong)v * 4, 0x2000_0000u | (uint)rng.Next(0x1000));
+                g.Cpu.Cr0 &= ~0x8000_0001UL;
+                g.Cpu.Cr4 = 0;
+                g.Cpu.Idtr = new DescriptorTableRegister { Base = 0, Limit = 0x3FF };
+                for (int s = 0; s < 6; s++)
+                {
+                    ushort sel = s == Processor.CS ? (ushort)0x2000 : s == Processor.SS ? (ushort)0x5000 : (ushort)0x2100;
+                    g.Cpu.SetSegment(s, new SegmentRegister { Selector = sel, Base = (ulong)sel << 4, Limit = 0xFFFF, Attributes = s == Processor.CS ? (ushort)0x9B : (ushort)0x93 });
+                }
+                g.Cpu.Rip = 0;
+                g.Cpu.Rflags = 0x202;
+                g.Cpu.FlushTlb();
+                break;
         }
         for (int r = 0; r < 8; r++) if (r != Processor.RSP) g.Cpu.WriteGpr(r, (ulong)rng.NextInt64(0, 0x40_0000));
+        if (realMode) g.Cpu.WriteGpr(Processor.RSP, 0x1000);
 
         bool sawV86 = false;
         long before = g.Vm.Exceptions.Delivered;
@@ -100,7 +119,7 @@ public sealed class LegacyModeRandomCodeTests
             sawV86 |= g.Cpu.V86Mode;
             if (outcome.Kind != MachineStopKind.InstructionLimit) break;
         }
-        return (outcome, g.Cpu.Tr.Selector != TssSelector, sawV86, g.Vm.Exceptions.Delivered - before);
+        return (outcome, g.Cpu.Tr.Selector != TssSelector, sawV86, g.Vm.Exceptions.Delivered - before, realMode);
     }
 
     private static ulong Tss32Descriptor(ulong b, uint access, uint limit) =>
