@@ -10,7 +10,8 @@ namespace HekiGuest.HostSim.Cpu;
 /// GPRs, segment selectors) saved in the current 32-bit TSS, the back link and NT for CALL and
 /// interrupts, TR loaded, CR0.TS set, DR7's local enables cleared, then CR3 (with CR0.PG), LDTR,
 /// EFLAGS, EIP, GPRs and the segment registers loaded from the new TSS with the descriptor checks
-/// of SDM table 8-2. A fault before the state is committed is raised in the old task (the
+/// of SDM table 8-2. The control-register and descriptor-table hooks are asked about the CR3, TR
+/// and LDTR loads before anything changes (a refusal is #GP(0)). A fault before the state is committed is raised in the old task (the
 /// instruction did nothing); one found while loading the new task's LDTR or segments is raised
 /// in the new task's context (its EIP, like a trap), as the SDM specifies. Not modelled: 16-bit
 /// TSSes (types 1 and 3: #GP(selector) for JMP/CALL/task gates), the T (debug trap) bit, PAE
@@ -142,6 +143,16 @@ public sealed partial class Cpu
         Span<uint> image = stackalloc uint[TssMinimumLimit / 4 + 1];
         for (int i = 0; i < image.Length; i++) image[i] = (uint)ReadSystem((newTss.Base + (ulong)i * 4) & 0xFFFF_FFFF, 4);
 
+        // The loads an intercepting host sees for MOV CR3, LTR and LLDT are offered to its hooks
+        // first: a refusal is #GP(0) in the old task, with nothing changed.
+        uint newCr3 = image[0x1C / 4];
+        ushort newLdt = (ushort)image[0x60 / 4];
+        if ((Cr0 & 0x8000_0000) != 0 && newCr3 != Cr3 && ControlRegisterHook != null && !ControlRegisterHook.AllowWrite(this, 3, Cr3, newCr3))
+            Raise(GuestFault.GP());
+        if (DescriptorTableHook != null && (!DescriptorTableHook.AllowLoad(this, DescriptorTableLoad.Tr, 0, 0, newSel)
+            || !DescriptorTableHook.AllowLoad(this, DescriptorTableLoad.Ldtr, 0, 0, newLdt)))
+            Raise(GuestFault.GP());
+
         // Save the current task's dynamic state (EIP, EFLAGS, GPRs, segment selectors).
         ulong oldBase = oldTr.Base;
         WriteSystem((oldBase + 0x20) & 0xFFFF_FFFF, 4, (uint)savedEip);
@@ -164,13 +175,13 @@ public sealed partial class Cpu
         _inNewTask = true;
         Cr0 |= 8;                                                   // TS: the new task's first x87/SSE use traps
         Dr[7] &= ~0x155UL;                                          // L0-L3, LE: local breakpoints end with the task
-        if ((Cr0 & 0x8000_0000) != 0 && image[0x1C / 4] != (uint)Cr3) Cr3 = image[0x1C / 4];
+        if ((Cr0 & 0x8000_0000) != 0 && newCr3 != Cr3) Cr3 = newCr3;
         ulong eflags = (image[0x24 / 4] & (Flag.Writable | Flag.VM | Flag.VIF | Flag.VIP)) | Flag.Reserved1;
         if (kind is TaskSwitchKind.Call or TaskSwitchKind.Interrupt) eflags |= Flag.NT;
         Rflags = eflags;
         Rip = image[0x20 / 4];
         for (int r = 0; r < 8; r++) Gpr[r] = image[0x28 / 4 + r];
-        ushort ldtSel = (ushort)image[0x60 / 4];
+        ushort ldtSel = newLdt;
         Span<ushort> sels = stackalloc ushort[6];
         for (int s = 0; s < 6; s++) sels[s] = (ushort)image[0x48 / 4 + s];
         bool v86 = (eflags & Flag.VM) != 0;

@@ -274,4 +274,23 @@ public sealed class TaskSwitchTests
         Assert.Equal(LongModeGuest.Handler(13), g.Cpu.Rip);
         Assert.Equal(6UL * 8 + 2 + 1, g.ReadU64(g.Cpu.ReadGpr(Processor.RSP)));
     }
+
+    [Fact]
+    public void A_host_hook_refusing_the_tr_load_makes_the_switch_gp0_with_nothing_changed()
+    {
+        using var g = TwoTasks();
+        g.Cpu.DescriptorTableHook = new RefuseTr();
+        g.Emit(Code, a => a.jmp(Tss2Sel, 0));
+        Assert.Equal(new GuestFault(13, true, 0, 0), g.RunToException().Fault);
+        Assert.Equal(TssSelector, g.Cpu.Tr.Selector);
+        Assert.True(Busy(g, TssSelector));
+        Assert.False(Busy(g, Tss2Sel));
+        Assert.Equal(0u, U32(g, Tss + 0x20));                                      // nothing saved
+        Assert.Equal(0UL, g.Cpu.Cr0 & Ts);
+    }
+
+    private sealed class RefuseTr : IDescriptorTableHook
+    {
+        public bool AllowLoad(Processor cpu, DescriptorTableLoad register, ulong @base, ushort limit, ushort selector) => register != DescriptorTableLoad.Tr;
+    }
 }
