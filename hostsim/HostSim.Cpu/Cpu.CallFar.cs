@@ -27,15 +27,20 @@ public sealed partial class Cpu
             offset = d.Imm;
             sel = (ushort)d.Imm2;
         }
-        if (RealMode)
+        if (TryFarTransferToTask(sel, call: true))
         {
-            // real mode: no descriptor, CS = selector x 16 (LoadCodeSegment)
+            return;   // a TSS or task gate: a nested task switch, nothing pushed (Cpu.TaskSwitch.cs)
+        }
+        bool paragraphs = ParagraphSegments;
+        if (paragraphs)
+        {
+            // real and virtual-8086 mode: no descriptor, CS = selector x 16 (LoadCodeSegment)
         }
         else if ((sel & ~3) == 0)
         {
             Raise(GuestFault.GP());
         }
-        ulong desc = RealMode ? 0x0000_9B00_0000_0000UL | ((ulong)Cpl << 45) : ReadDescriptor(sel);
+        ulong desc = paragraphs ? 0x0000_9B00_0000_0000UL | ((ulong)Cpl << 45) : ReadDescriptor(sel);
         bool codeOrData = ((desc >> 44) & 1) != 0;
         int type = (int)(desc >> 40) & 0xF;
         if (!codeOrData && (type == 0xC || type == 0x4))
@@ -45,7 +50,7 @@ public sealed partial class Cpu
         bool isCode = codeOrData && (type & 8) != 0;
         bool conforming = (type & 4) != 0;
         int dpl = (int)(desc >> 45) & 3;
-        if (!RealMode && (!isCode || (conforming ? dpl > Cpl : dpl != Cpl || (sel & 3) > Cpl)))
+        if (!paragraphs && (!isCode || (conforming ? dpl > Cpl : dpl != Cpl || (sel & 3) > Cpl)))
         {
             Raise(GuestFault.GP(sel & 0xFFFCu));
         }

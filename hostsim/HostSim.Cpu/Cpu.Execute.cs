@@ -403,9 +403,11 @@ public sealed unsafe partial class Cpu
                 Enter(d, size);
                 return true;
             case Handler.Pushf:
+                RequireV86Iopl();
                 Push(Rflags & ~(Flag.VM | Flag.RF), size);
                 return true;
             case Handler.Popf:
+                RequireV86Iopl();
                 Popf(size);
                 return true;
             case Handler.Movs:

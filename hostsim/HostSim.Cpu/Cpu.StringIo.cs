@@ -3,8 +3,8 @@ namespace HekiGuest.HostSim.Cpu;
 /// <summary>
 /// INS and OUTS (Intel SDM vol. 2): port DX to ES:(E/R)DI, or DS:(E/R)SI (segment override
 /// allowed) to port DX, 1, 2 or 4 bytes, the index stepping by DF, with REP counting (E/R)CX at
-/// the address size. I/O permission as for IN/OUT: CPL &lt;= IOPL (the TSS I/O bitmap is not
-/// modelled). For INS the destination is probed before the port is read, so a faulting store does
+/// the address size. I/O permission as for IN/OUT
+/// (<see cref="RequireIoPermission"/>: IOPL, or the TSS I/O bitmap in v86 and at CPL &gt; IOPL). For INS the destination is probed before the port is read, so a faulting store does
 /// not consume port data. REP forms are interruptible like the other string instructions
 /// (Cpu.RepBudget.cs).
 /// </summary>
@@ -12,8 +12,8 @@ public sealed partial class Cpu
 {
     private void StringIo(DecodedOp d)
     {
-        RequireIopl();
         int size = d.Size;
+        RequireIoPermission((ushort)Gpr[RDX], size);
         ulong am = Mask(d.Aux);
         long step = (Rflags & Flag.DF) != 0 ? -size : size;
         bool rep = d.Rep != 0;

@@ -10,7 +10,7 @@ public sealed unsafe partial class Cpu
         MsrGsBase = 0xC000_0101, MsrKernelGsBase = 0xC000_0102, MsrTscAux = 0xC000_0103;
 
     /// <summary>The value of the CR4 bits this core accepts (others #GP).</summary>
-    public const ulong Cr4Supported = 0xFFF | (1UL << 16) | (1UL << 17) | (1UL << 18) | (1UL << 20) | (1UL << 21);
+    public const ulong Cr4Supported = 0xFFC | (1UL << 16) | (1UL << 17) | (1UL << 18) | (1UL << 20) | (1UL << 21);
 
     public ulong TscAux;
 
@@ -33,6 +33,11 @@ public sealed unsafe partial class Cpu
     private bool ExecuteSystem(DecodedOp d)
     {
         int size = d.Size;
+        if (d.H is Handler.Lldt or Handler.Sldt or Handler.Ltr or Handler.Str or Handler.Lar or Handler.Lsl or Handler.Verr or Handler.Verw or Handler.Arpl
+            && V86Mode)
+        {
+            Raise(GuestFault.UD());   // not recognised in virtual-8086 mode (SDM vol. 3 20.2.7)
+        }
         switch (d.H)
         {
             case Handler.MovSreg:
@@ -74,14 +79,14 @@ public sealed unsafe partial class Cpu
                     return true;
                 }
             case Handler.JmpFar:
-                LoadCodeSegment((ushort)d.Imm2, d.Imm);
+                if (!TryFarTransferToTask((ushort)d.Imm2, call: false)) LoadCodeSegment((ushort)d.Imm2, d.Imm);
                 return true;
             case Handler.JmpFarIndirect:
                 {
                     ulong la = Ea(d);
                     ulong off = Read(la, size);
                     ushort sel = (ushort)Read(la + (ulong)size, 2);
-                    LoadCodeSegment(sel, off);
+                    if (!TryFarTransferToTask(sel, call: false)) LoadCodeSegment(sel, off);
                     return true;
                 }
             case Handler.RetFar:
@@ -91,6 +96,7 @@ public sealed unsafe partial class Cpu
                 InterruptReturn(size);
                 return true;
             case Handler.Int:
+                RequireV86Iopl();
                 RaiseSoftware((byte)d.Imm);
                 return false;
             case Handler.Int3:
@@ -134,8 +140,8 @@ public sealed unsafe partial class Cpu
                 return true;
             case Handler.In:
                 {
-                    RequireIopl();
                     ushort port = d.Aux == 1 ? (ushort)Gpr[RDX] : (ushort)d.Imm;
+                    RequireIoPermission(port, size);
                     uint v = PortIo?.In(port, size) ?? uint.MaxValue;
                     SetReg(RAX, size, v);
                     if (_dbgArmed) CheckIoBreakpoints(port, size);
@@ -143,8 +149,8 @@ public sealed unsafe partial class Cpu
                 }
             case Handler.Out:
                 {
-                    RequireIopl();
                     ushort port = d.Aux == 1 ? (ushort)Gpr[RDX] : (ushort)d.Imm;
+                    RequireIoPermission(port, size);
                     PortIo?.Out(port, size, (uint)GetReg(RAX, size));
                     if (_dbgArmed) CheckIoBreakpoints(port, size);
                     return true;
@@ -670,7 +676,7 @@ public sealed unsafe partial class Cpu
 
     private void LoadDataSegment(int seg, ushort sel)
     {
-        if (RealMode)
+        if (ParagraphSegments)
         {
             LoadRealModeSegment(seg, sel);
             return;
@@ -705,7 +711,7 @@ public sealed unsafe partial class Cpu
     /// <summary>Loads CS from the GDT/LDT for a far JMP/RET/IRET at the same or a new privilege level.</summary>
     private void LoadCodeSegment(ushort sel, ulong offset, int? newCpl = null)
     {
-        if (RealMode)
+        if (ParagraphSegments)
         {
             LoadRealModeSegment(CS, sel);
             Rip = offset & 0xFFFF_FFFF;
@@ -767,7 +773,7 @@ public sealed unsafe partial class Cpu
     {
         ulong ip = PeekStack(0, size);
         ushort sel = (ushort)PeekStack((ulong)size, size);
-        if (RealMode)
+        if (ParagraphSegments)
         {
             LoadCodeSegment(sel, ip);
             SetSp(Gpr[RSP] + (ulong)(2 * size) + popExtra);
@@ -793,6 +799,16 @@ public sealed unsafe partial class Cpu
 
     private void InterruptReturn(int size)
     {
+        if (V86Mode)
+        {
+            V86InterruptReturn(size);
+            return;
+        }
+        if (!RealMode && (Rflags & Flag.NT) != 0)
+        {
+            TaskReturn();   // back to the previous task (#GP(0) in IA-32e mode)
+            return;
+        }
         ulong ip = PeekStack(0, size);
         ushort sel = (ushort)PeekStack((ulong)size, size);
         ulong flags = PeekStack((ulong)(2 * size), size);
@@ -818,6 +834,12 @@ public sealed unsafe partial class Cpu
         {
             sp = PeekStack((ulong)(3 * size), size);
             ss = (ushort)PeekStack((ulong)(4 * size), size);
+        }
+        if (Cpl == 0 && size == 4 && !LongModeActive && (flags & Flag.VM) != 0)
+        {
+            ReturnToV86();
+            ArmResumeFlag();
+            return;
         }
         int oldCpl = Cpl;
         ulong oldSp = Gpr[RSP];
@@ -848,6 +870,11 @@ public sealed unsafe partial class Cpu
         }
         if (size == 2) writable &= 0xFFFF;
         Rflags = (Rflags & ~writable) | (flags & writable) | Flag.Reserved1;
+        ArmResumeFlag();
+    }
+
+    private void ArmResumeFlag()
+    {
         if ((Rflags & Flag.RF) != 0)
         {
             // RF stays set for the next instruction only (_rfArmed, checked by ExecuteBlocks at the next block entries)

@@ -248,6 +248,10 @@ public sealed unsafe partial class Cpu
         {
             cpl = cs.Selector & 3;
         }
+        if (V86Mode)
+        {
+            cpl = 3;   // virtual-8086 mode runs at CPL 3 whatever the selectors (Cpu.V86.cs)
+        }
         if (cpl != Cpl)
         {
             Cpl = cpl;
@@ -333,6 +337,7 @@ public sealed unsafe partial class Cpu
         }
         finally
         {
+            _inNewTask = false;
             _inRun = false;
             _stopRequested = false;
             _exit = false;
@@ -385,7 +390,7 @@ public sealed unsafe partial class Cpu
     {
         _fault.Fault = fault;
         _fault.IsSoftwareInterrupt = false;
-        _fault.IsTrap = false;
+        _fault.IsTrap = _inNewTask;   // a fault while loading a new task's state belongs to the new task (Cpu.TaskSwitch.cs)
         throw _fault;
     }
 

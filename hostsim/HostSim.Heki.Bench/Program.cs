@@ -40,8 +40,9 @@ Measure("write to a read-only page: denied, event, #PF with bit 31 delivered, ha
         guest.Vm.Cpu.WriteGpr(HekiGuest.HostSim.Cpu.Cpu.RBX, page);
     });   // the faulting MOV does not retire; the handler's 3 do
 
-static void Measure(string name, HekiHostOptions options, Action<Assembler> body, int bodyInstructions, ulong cr4 = 0, Action<BenchGuest>? setup = null)
+void Measure(string name, HekiHostOptions options, Action<Assembler> body, int bodyInstructions, ulong cr4 = 0, Action<BenchGuest>? setup = null)
 {
+    if (args.Length > 0 && !name.Contains(args[0], StringComparison.Ordinal)) return;   // one figure: its name contains the argument
     using var guest = new BenchGuest(options);
     if (cr4 != 0) guest.Vm.Cpu.Cr4 = cr4;
     setup?.Invoke(guest);
@@ -80,6 +81,7 @@ static void Measure(string name, HekiHostOptions options, Action<Assembler> body
     double perOp = best - bestEmpty;
     double guestInstructions = (double)(instructions - emptyInstructions) / Iterations;
     int denials = (guest.Host.DenialCount - denialsBefore) / Runs;
+    double loopMips = instructions / (best * Iterations / 1000.0);        // the whole loop (body + dec/jnz), best run
     Console.WriteLine($"  {name}: {perOp:0} ns per operation, {guestInstructions:0.0} guest instructions"
-        + $" (body {bodyInstructions}){(denials > 0 ? $", {denials:N0} denials per run" : "")}; empty loop {bestEmpty:0} ns per iteration");
+        + $" (body {bodyInstructions}){(denials > 0 ? $", {denials:N0} denials per run" : "")}; empty loop {bestEmpty:0} ns per iteration; loop {loopMips:0.0} MIPS");
 }

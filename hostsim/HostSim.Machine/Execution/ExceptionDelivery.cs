@@ -37,13 +37,17 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
         for (int step = 0; step < 8; step++)
         {
             Record(fault, returnRip);
-            GuestFault? nested = TryDeliver(fault, returnRip, software);
+            GuestFault? nested = TryDeliver(fault, returnRip, software, out bool inNewTask);
             if (nested is null)
             {
                 Delivered++;
                 return true;
             }
             var n = nested.Value;
+            if (inNewTask)
+            {
+                faultRip = cpu.Rip;   // a task switch was committed: the fault belongs to the new task (SDM 8.3)
+            }
             if (cpu.StopRequested)
             {
                 return false; // the host stopped the VM (a denied delivery access): go no further
@@ -90,8 +94,9 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
     /// 18.3.1.1: the handler sets RF in the image to resume past an instruction breakpoint).</summary>
     private static bool IsFaultClass(byte vector) => vector is 0 or 5 or 6 or 7 or 10 or 11 or 12 or 13 or 14 or 16 or 17 or 19 or 20 or 21;
 
-    private GuestFault? TryDeliver(GuestFault fault, ulong returnRip, bool software)
+    private GuestFault? TryDeliver(GuestFault fault, ulong returnRip, bool software, out bool inNewTask)
     {
+        inNewTask = false;
         uint ext = software ? 0u : 1u;
         uint idtError = (uint)fault.Vector * 8 + 2 + ext;
         // RF in the pushed image makes IRET re-execute a faulting instruction without an
@@ -100,7 +105,7 @@ public sealed class ExceptionDelivery(Cpu.Cpu cpu)
         if ((cpu.Cr0 & 1) == 0)
             return RealModeDelivery.TryDeliver(cpu, fault, returnRip, flagsImage);
         if (!cpu.LongModeActive)
-            return ProtectedModeDelivery.TryDeliver(cpu, fault, returnRip, software, flagsImage);
+            return ProtectedModeDelivery.TryDeliver(cpu, fault, returnRip, software, flagsImage, out inNewTask);
         ulong gateAddress = cpu.Idtr.Base + (ulong)fault.Vector * 16;
         if ((ulong)fault.Vector * 16 + 15 > cpu.Idtr.Limit) return GuestFault.GP(idtError);
         Span<byte> gate = stackalloc byte[16];

@@ -11,17 +11,20 @@ namespace HekiGuest.HostSim.Machine.Execution;
 /// SS1/SS2) from the TSS when the handler's privilege is higher, then SS:ESP (on a stack switch),
 /// EFLAGS, CS, EIP and the error code pushed as dwords (32-bit gate) or words (16-bit gate).
 /// A fault found on the way is returned (nothing committed); the caller applies the double- and
-/// triple-fault rules. Task gates are not implemented: they raise #GP(vector * 8 + 2 + EXT), so a
-/// guest that routes #DF through a task gate (the usual 32-bit design) triple-faults.
-/// Virtual-8086 mode is not modelled, so the VM=1 frame (GS, FS, DS, ES) is never pushed.
+/// triple-fault rules. A task gate switches tasks (<see cref="Cpu.Cpu.TrySwitchTaskThroughGate"/>:
+/// the old task saves the return EIP, the new task runs nested and gets the error code on its
+/// stack). From virtual-8086 mode (EFLAGS.VM = 1) the handler must be a DPL 0 non-conforming code
+/// segment (else #GP(selector)); the frame on the SS0:ESP0 stack is GS, FS, DS, ES, SS, ESP,
+/// EFLAGS, CS, EIP (+ error code), and DS, ES, FS, GS are loaded with null selectors.
 /// </summary>
 internal static class ProtectedModeDelivery
 {
     private const byte InvalidTss = 10, SegmentNotPresent = 11;
     private const byte TaskGate = 0x5, Interrupt16 = 0x6, Trap16 = 0x7, Interrupt32 = 0xE, Trap32 = 0xF;
 
-    public static GuestFault? TryDeliver(Cpu.Cpu cpu, GuestFault fault, ulong returnEip, bool software, ulong flagsImage)
+    public static GuestFault? TryDeliver(Cpu.Cpu cpu, GuestFault fault, ulong returnEip, bool software, ulong flagsImage, out bool inNewTask)
     {
+        inNewTask = false;
         uint ext = software ? 0u : 1u;
         uint idtError = (uint)fault.Vector * 8 + 2 + ext;
 
@@ -36,7 +39,11 @@ internal static class ProtectedModeDelivery
         if (type is not (TaskGate or Interrupt16 or Trap16 or Interrupt32 or Trap32)) return GuestFault.GP(idtError);
         if (software && gateDpl < cpu.Cpl) return GuestFault.GP(idtError);
         if (!gatePresent) return new GuestFault(SegmentNotPresent, true, idtError, 0);
-        if (type == TaskGate) return GuestFault.GP(idtError);   // task switches are not implemented
+        if (type == TaskGate)
+        {
+            uint? errorCode = fault.HasErrorCode ? fault.ErrorCode : null;
+            return cpu.TrySwitchTaskThroughGate((ushort)(gate >> 16), returnEip, flagsImage, errorCode, external: !software, out inNewTask);
+        }
         bool gate32 = type is Interrupt32 or Trap32;
         ushort selector = (ushort)(gate >> 16);
         ulong offset = (gate & 0xFFFF) | (gate32 ? ((gate >> 48) & 0xFFFF) << 16 : 0);
@@ -49,6 +56,8 @@ internal static class ProtectedModeDelivery
         bool code = (cs.Attributes & 0x18) == 0x18;     // S = 1 and type bit 3 (code)
         bool conforming = (cs.Attributes & 0x4) != 0;
         if (!code || cs.Dpl > cpu.Cpl) return GuestFault.GP(selError);
+        bool fromV86 = cpu.V86Mode;
+        if (fromV86 && (conforming || cs.Dpl != 0)) return GuestFault.GP(selError);   // v86 interrupts go to PL 0 only
         if (!cs.Present) return new GuestFault(SegmentNotPresent, true, selError, 0);
         int newCpl = conforming ? cpu.Cpl : cs.Dpl;
         if (offset > cs.Limit) return GuestFault.GP(ext);
@@ -84,7 +93,7 @@ internal static class ProtectedModeDelivery
 
         // The frame, lowest address first: error code, EIP, CS, EFLAGS, then ESP, SS on a switch.
         int slot = gate32 ? 4 : 2;
-        Span<byte> frame = stackalloc byte[24];
+        Span<byte> frame = stackalloc byte[40];
         int n = 0;
         if (fault.HasErrorCode) Put(frame, ref n, slot, fault.ErrorCode);
         Put(frame, ref n, slot, returnEip);
@@ -94,6 +103,13 @@ internal static class ProtectedModeDelivery
         {
             Put(frame, ref n, slot, oldEsp);
             Put(frame, ref n, slot, oldSs.Selector);
+            if (fromV86)
+            {
+                Put(frame, ref n, slot, cpu.Segments[Cpu.Cpu.ES].Selector);
+                Put(frame, ref n, slot, cpu.Segments[Cpu.Cpu.DS].Selector);
+                Put(frame, ref n, slot, cpu.Segments[Cpu.Cpu.FS].Selector);
+                Put(frame, ref n, slot, cpu.Segments[Cpu.Cpu.GS].Selector);
+            }
         }
         ulong spMask = ss.DefaultBig ? 0xFFFF_FFFFUL : 0xFFFFUL;
         ulong newEsp = (esp - (ulong)n) & spMask;
@@ -101,14 +117,19 @@ internal static class ProtectedModeDelivery
         if (!StackFits(ss, newEsp, n)) return GuestFault.SS(stackError);
         if (cpu.TryWriteLinear((ss.Base + newEsp) & 0xFFFF_FFFF, frame[..n], supervisor: newCpl == 0) is { } pushFault) return pushFault;
 
-        // Commit.
+        // Commit (VM first: the segment loads below are protected-mode ones).
+        cpu.Rflags &= ~(Flag.TF | Flag.NT | Flag.RF | Flag.VM);
+        if (fromV86)
+        {
+            for (int seg = Cpu.Cpu.ES; seg <= Cpu.Cpu.GS; seg++)
+                if (seg is not (Cpu.Cpu.CS or Cpu.Cpu.SS)) cpu.SetSegment(seg, new SegmentRegister());
+        }
         if (stackSwitch) cpu.SetSegment(Cpu.Cpu.SS, ss);
         cs.Selector = (ushort)((selector & ~3) | newCpl);
         cpu.SetSegment(Cpu.Cpu.CS, cs);
         ulong rsp = cpu.ReadGpr(Cpu.Cpu.RSP);
         cpu.WriteGpr(Cpu.Cpu.RSP, ss.DefaultBig ? newEsp : (rsp & ~0xFFFFUL) | newEsp);
         cpu.Rip = offset;
-        cpu.Rflags &= ~(Flag.TF | Flag.NT | Flag.RF | Flag.VM);
         if (type is Interrupt32 or Interrupt16) cpu.Rflags &= ~Flag.IF;
         return null;
     }

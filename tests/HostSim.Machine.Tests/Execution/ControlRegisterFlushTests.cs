@@ -123,4 +123,49 @@ public sealed class ControlRegisterFlushTests
         Assert.Equal(StopReason.Halted, g.Cpu.Run(10_000));
         Assert.Equal(100UL, g.ReadU64(0x15_0000));
     }
+
+    [Fact]
+    public void Toggling_wp_keeps_code_and_read_translations_and_retranslates_only_writes()
+    {
+        using var g = new LongModeGuest();
+        var counting = new CountingTranslator(g.Cpu.Translator);
+        g.Cpu.Translator = counting;
+        g.Cpu.FlushTlb();
+        g.Cpu.Gpr[Processor.RBX] = 0x15_0000;
+        g.Emit(Code, a =>
+        {
+            var loop = a.CreateLabel();
+            a.mov(edx, 100);
+            a.Label(ref loop);
+            a.mov(rcx, cr0);
+            a.xor(rcx, 0x10000);                                                // WP
+            a.mov(cr0, rcx);
+            a.mov(rax, __qword_ptr[rbx + 8]);                                   // a read: kept across the toggle
+            a.inc(__qword_ptr[rbx]);                                            // a write: checked again after it
+            a.dec(edx);
+            a.jnz(loop);
+            a.hlt();
+        });
+        g.Cpu.Rip = Code;
+
+        Assert.Equal(StopReason.Halted, g.Cpu.Run(10_000));
+
+        Assert.Equal(100UL, g.ReadU64(0x15_0000));
+        Assert.Equal(1, counting.Count(AccessKind.Execute));                    // the code page, once: no re-translation, no re-decode
+        Assert.Equal(1, counting.Count(AccessKind.Read));                       // the data page read, once
+        Assert.Equal(100, counting.Count(AccessKind.Write));                    // each write after a toggle walks again (WP may refuse it)
+    }
+
+    private sealed class CountingTranslator(IAddressTranslator inner) : IAddressTranslator
+    {
+        private readonly int[] _counts = new int[8];
+
+        public int Count(AccessKind kind) => _counts[(int)kind];
+
+        public bool TryTranslate(ulong linear, AccessKind kind, int size, int cpl, out ulong physical, out GuestFault fault)
+        {
+            _counts[(int)kind]++;
+            return inner.TryTranslate(linear, kind, size, cpl, out physical, out fault);
+        }
+    }
 }

@@ -167,15 +167,17 @@ public sealed class ProtectedModeDeliveryTests
     }
 
     [Fact]
-    public void Task_gate_is_not_implemented_and_raises_gp_with_the_idt_bit()
+    public void Task_gate_to_the_busy_running_task_raises_gp_with_the_tss_selector_and_ext()
     {
         using var g = new ProtectedModeGuest();
+        g.WriteU64(Gdt + TssSelector, 0x67UL | ((Tss & 0xFF_FFFF) << 16) | (0x8BUL << 40));   // busy, as TR
         g.Gate(6, TaskGate, selector: TssSelector);
         g.Gate(13);
         g.Emit(Code, a => a.ud2());
         Assert.True(g.Vm.Exceptions.Deliver(g.RunToException()));
         Assert.Equal(Handler(13), g.Cpu.Rip);
-        Assert.Equal(6u * 8 + 3, g.Frame(1)[0]);
+        Assert.Equal((uint)TssSelector + 1, g.Frame(1)[0]);                    // SDM INT n, TASK-GATE: #GP(TSS selector + EXT)
+        Assert.Equal(TssSelector, g.Cpu.Tr.Selector);
     }
 
     [Fact]
