@@ -51,6 +51,7 @@ public static unsafe class KernelMain
         registry.Add(new SealedTests());
         registry.Add(new HekiTests());
         registry.Add(new VtlTests(cmdline));
+        registry.Add(new RebootTests());
         registry.Add(new CrashTest(CrashTest.Kind.Panic, "crash.panic"));
         registry.Add(new CrashTest(CrashTest.Kind.Null, "crash.null"));
         registry.Add(new CrashTest(CrashTest.Kind.Bounds, "crash.bounds"));
