@@ -25,8 +25,9 @@ NUGET_PACKAGES  ?= $(HOME)/.nuget/packages
 HEKI_ILC_VERSION := $(shell sed -n 's:.*<HekiIlcVersion>\(.*\)</HekiIlcVersion>.*:\1:p' $(HEKI_SDK)/Directory.Packages.props)
 HEKI_ILC        ?= $(NUGET_PACKAGES)/runtime.linux-x64.microsoft.dotnet.ilcompiler/$(HEKI_ILC_VERSION)/tools/ilc
 HEKI_PLATFORM   := $(HEKI_SDK)/kernel/Platform
-# Platform asm of a C# guest; a C guest sets P_PLATFORM_ASM := boot cpu sealed (no C# runtime glue).
-HEKI_PLATFORM_ASM := boot cpu runtime sealed
+# Platform asm of a C# guest; a C guest sets P_PLATFORM_ASM := boot cpu sealed (no C# runtime glue;
+# add note for the kexec marker, docs/vtl.md section 16).
+HEKI_PLATFORM_ASM := boot cpu runtime sealed note
 # The SDK's bare-metal sources: every guest's IL depends on them.
 HEKI_SDK_CS     := $(shell find $(HEKI_SDK)/kernel/Corelib $(HEKI_SDK)/kernel/Sdk $(HEKI_SDK)/kernel/Platform \
                      \( -name '*.cs' -o -name '*.csproj' \) -not -path '*/obj/*' -not -path '*/bin/*') \

@@ -9,7 +9,7 @@ KERNEL_ELF      := $(BUILD)/kernel.elf
 KERNEL_STRIPPED := $(BUILD)/kernel.stripped.elf
 KERNEL_ENTRY    := kmain
 KERNEL_ASM      := $(KERNEL_DIR)/Kernel/asm/selftest.s $(KERNEL_DIR)/Kernel/asm/monitor.s $(KERNEL_DIR)/Sdk/asm/hvcall.s \
-                   $(KERNEL_DIR)/Kernel/asm/signing.s
+                   $(KERNEL_DIR)/Kernel/asm/signing.s $(KERNEL_DIR)/Kernel/asm/kexec-marker.s
 # The VTL1 monitor image and its digest (mk/vtl1-monitor.mk builds it).
 KERNEL_MONITOR_BLOB := $(KBUILD)/monitor-blob.o
 # The kexec signing key's modulus and digest (mk/kernelsign.mk makes the key when missing).

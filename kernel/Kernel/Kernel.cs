@@ -40,7 +40,7 @@ public static unsafe class KernelMain
         var cmdline = new CommandLine(boot.CommandLine);
         Heki.KernelHardening.Apply(boot, cmdline, c);
         Vtl.MonitorBoot.Start(boot, c, Heki.KernelHardening.Host != null && Heki.KernelHardening.Host.Present);
-        Kexec.SigningKey.Report(c);
+        Kexec.KexecBoot.Report(cmdline, c);
         c.Write("heap: ").Size(Heap.Capacity).Write(" in ").UDec((ulong)Heap.RegionCount).Line(" regions");
 
         var registry = new TestRegistry();
