@@ -25,8 +25,9 @@ NUGET_PACKAGES  ?= $(HOME)/.nuget/packages
 HEKI_ILC_VERSION := $(shell sed -n 's:.*<HekiIlcVersion>\(.*\)</HekiIlcVersion>.*:\1:p' $(HEKI_SDK)/Directory.Packages.props)
 HEKI_ILC        ?= $(NUGET_PACKAGES)/runtime.linux-x64.microsoft.dotnet.ilcompiler/$(HEKI_ILC_VERSION)/tools/ilc
 HEKI_PLATFORM   := $(HEKI_SDK)/kernel/Platform
-# Platform asm of a C# guest; a C guest sets P_PLATFORM_ASM := boot cpu sealed (no C# runtime glue).
-HEKI_PLATFORM_ASM := boot cpu runtime sealed
+# Platform asm of a C# guest; a C guest sets P_PLATFORM_ASM := boot cpu sealed (no C# runtime glue;
+# add note for the kexec marker, docs/vtl.md section 16).
+HEKI_PLATFORM_ASM := boot cpu runtime sealed note
 # The SDK's bare-metal sources: every guest's IL depends on them.
 HEKI_SDK_CS     := $(shell find $(HEKI_SDK)/kernel/Corelib $(HEKI_SDK)/kernel/Sdk $(HEKI_SDK)/kernel/Platform \
                      \( -name '*.cs' -o -name '*.csproj' \) -not -path '*/obj/*' -not -path '*/bin/*') \
@@ -141,15 +142,25 @@ $$($(1)_OUT)/c/$$(basename $$(notdir $(2))).o: $(2) $$(HEKI_SDK)/kernel/Sdk/incl
 endef
 
 # $(call heki-guest-link,P,OUTPUT,EXTRA_OBJECTS,WORKDIR)
+# A RIP-relative displacement from code into data can spell a sealed-class instruction (e.g.
+# 0F 06, CLTS) at an unaligned offset, which sealcheck rightly rejects as a gadget. Such bytes
+# depend only on the distance between code and data, so when sealcheck rejects an image the
+# link is redone with the data moved up by one more page (heki_layout_pad, up to
+# HEKI_LAYOUT_TRIES - 1 pages), each attempt checked in full; the last attempt's report is shown.
+HEKI_LAYOUT_TRIES ?= 8
 define heki-guest-link
 	@mkdir -p $(4)
-	bash $(HEKI_PLATFORM)/gen-symtab.sh $(4)/symtab0.s && as --64 -o $(4)/symtab0.o $(4)/symtab0.s
-	$($(1)_LINK) $(3) $(4)/symtab0.o -o $(4)/pass1.elf
-	bash $(HEKI_PLATFORM)/gen-symtab.sh $(4)/symtab.s $(4)/pass1.elf $($(1)_SYMTAB_ABBREV) && as --64 -o $(4)/symtab.o $(4)/symtab.s
-	$($(1)_LINK) $(3) $(4)/symtab.o -o $(2).tmp
-	bash $(HEKI_PLATFORM)/seal-digest.sh $(2).tmp
-	@nm $(4)/pass1.elf | grep -i ' t ' | sort > $(4)/pass1.syms; nm $(2).tmp | grep -i ' t ' | sort > $(4)/pass2.syms; \
-	  cmp -s $(4)/pass1.syms $(4)/pass2.syms || { echo "guest: error: code moved between link passes" >&2; exit 2; }
-	$($(1)_SEALCHECK) $(abspath $(2).tmp) || { rm -f $(abspath $(2).tmp); echo "guest: error: sealcheck rejected $(2)" >&2; exit 1; }
-	mv $(2).tmp $(2)
+	@set -e; for pad in $$(seq 0 $$(($(HEKI_LAYOUT_TRIES) - 1))); do \
+	  defs="--defsym=heki_layout_pad=$$((pad * 4096))"; \
+	  bash $(HEKI_PLATFORM)/gen-symtab.sh $(4)/symtab0.s && as --64 -o $(4)/symtab0.o $(4)/symtab0.s; \
+	  $($(1)_LINK) $$defs $(3) $(4)/symtab0.o -o $(4)/pass1.elf; \
+	  bash $(HEKI_PLATFORM)/gen-symtab.sh $(4)/symtab.s $(4)/pass1.elf $($(1)_SYMTAB_ABBREV) && as --64 -o $(4)/symtab.o $(4)/symtab.s; \
+	  $($(1)_LINK) $$defs $(3) $(4)/symtab.o -o $(2).tmp; \
+	  bash $(HEKI_PLATFORM)/seal-digest.sh $(2).tmp; \
+	  nm $(4)/pass1.elf | grep -i ' t ' | sort > $(4)/pass1.syms; nm $(2).tmp | grep -i ' t ' | sort > $(4)/pass2.syms; \
+	  cmp -s $(4)/pass1.syms $(4)/pass2.syms || { echo "guest: error: code moved between link passes" >&2; exit 2; }; \
+	  if ( $($(1)_SEALCHECK) $(abspath $(2).tmp) ) > $(4)/sealcheck.log 2>&1; then cat $(4)/sealcheck.log; mv $(2).tmp $(2); exit 0; fi; \
+	  echo "guest: sealcheck rejected the link with data $$pad page(s) up; relinking with data one page further"; \
+	done; \
+	cat $(4)/sealcheck.log >&2; rm -f $(abspath $(2).tmp); echo "guest: error: sealcheck rejected $(2) at every layout tried" >&2; exit 1
 endef

@@ -8,10 +8,13 @@ KERNEL_OUT      := $(KBUILD)
 KERNEL_ELF      := $(BUILD)/kernel.elf
 KERNEL_STRIPPED := $(BUILD)/kernel.stripped.elf
 KERNEL_ENTRY    := kmain
-KERNEL_ASM      := $(KERNEL_DIR)/Kernel/asm/selftest.s $(KERNEL_DIR)/Kernel/asm/monitor.s $(KERNEL_DIR)/Sdk/asm/hvcall.s
+KERNEL_ASM      := $(KERNEL_DIR)/Kernel/asm/selftest.s $(KERNEL_DIR)/Kernel/asm/monitor.s $(KERNEL_DIR)/Sdk/asm/hvcall.s \
+                   $(KERNEL_DIR)/Kernel/asm/signing.s $(KERNEL_DIR)/Kernel/asm/kexec-marker.s
 # The VTL1 monitor image and its digest (mk/vtl1-monitor.mk builds it).
 KERNEL_MONITOR_BLOB := $(KBUILD)/monitor-blob.o
-KERNEL_EXTRA_OBJS := $(KERNEL_MONITOR_BLOB)
+# The kexec signing key's modulus and digest (mk/kernelsign.mk makes the key when missing).
+KERNEL_SIGNING_BLOB := $(KBUILD)/signing-key-blob.o
+KERNEL_EXTRA_OBJS := $(KERNEL_MONITOR_BLOB) $(KERNEL_SIGNING_BLOB)
 KERNEL_SYMTAB_ABBREV := HekiGuest_Kernel_HekiGuest_Kernel_=K: HekiGuest_Platform_HekiGuest_Platform_=P: HekiGuest_Corelib_=C:
 # `make SEALCHECK_RUN=true` skips the check for one build (default: the sealcheck dotnet tool).
 SEALCHECK_RUN   ?= $(HEKI_SEALCHECK)
@@ -21,7 +24,7 @@ TEST_MODULE     := $(BUILD)/testmodule.bin
 KERNEL_CMDLINE  ?= modules=1 mem=128
 
 $(eval $(call heki-guest,KERNEL))
-$(KERNEL_ELF): $(KERNEL_MONITOR_BLOB)
+$(KERNEL_ELF): $(KERNEL_MONITOR_BLOB) $(KERNEL_SIGNING_BLOB)
 
 .PHONY: kernel iso
 kernel: $(KERNEL_ELF)

@@ -18,6 +18,9 @@ public sealed record ControlSettings
     public ulong PinCr4 { get; init; }
     public IReadOnlyList<FilterRule> Filters { get; init; } = [];
     public RebootAction OnTripleFault { get; init; }
+
+    /// <summary>What a guest's reset request does (--on-reboot, reboot.on-reboot); default reboot.</summary>
+    public RebootAction OnReboot { get; init; } = RebootAction.Reset;
     public int MaxResets { get; init; }
     public TimeSpan? Timeout { get; init; }
     public long? MaxInstructions { get; init; }
@@ -28,7 +31,7 @@ public sealed record ControlSettings
     public const int DefaultMaxResets = 8;
 
     /// <summary>Command-line values; null means the option was not given.</summary>
-    public sealed record CommandLine(string? Profile, string? OnDenial, string[] Pins, string? Timeout, long? MaxInstructions, string? Qmp, bool StartPaused = false, bool ShowVtl1 = false);
+    public sealed record CommandLine(string? Profile, string? OnDenial, string[] Pins, string? Timeout, long? MaxInstructions, string? Qmp, bool StartPaused = false, bool ShowVtl1 = false, string? OnReboot = null);
 
     public static ControlSettings Merge(HostPolicy file, CommandLine cli)
     {
@@ -59,12 +62,17 @@ public sealed record ControlSettings
                 throw new UsageError($"--qmp {e.Message}");
             }
         }
+        RebootAction onReboot = file.OnReboot ?? RebootAction.Reset;
+        if (cli.OnReboot is { } rebootText)
+        {
+            onReboot = RebootActions.Parse(rebootText.Trim().ToLowerInvariant()) ?? throw new UsageError($"--on-reboot {rebootText}: expected reboot or stop");
+        }
         if (cli.StartPaused && qmp is null) throw new UsageError("-S/--paused needs --qmp (only a QMP client can start the guest)");
         return new ControlSettings
         {
             StartPaused = cli.StartPaused,
             Profile = profile, Denials = denials, PinCr0 = cr0, PinCr4 = cr4, Filters = file.Filters,
-            OnTripleFault = file.OnTripleFault ?? RebootAction.Stop, MaxResets = file.MaxResets ?? DefaultMaxResets,
+            OnTripleFault = file.OnTripleFault ?? RebootAction.Stop, OnReboot = onReboot, MaxResets = file.MaxResets ?? DefaultMaxResets,
             Timeout = timeout, MaxInstructions = cli.MaxInstructions ?? file.MaxInstructions, Vtl1Debug = cli.ShowVtl1 || (file.Vtl1Debug ?? false), Qmp = qmp,
         };
     }

@@ -25,6 +25,7 @@ public sealed class HostControlSetup : IDisposable
     private readonly VmCommandGate _gate;
     private readonly EventTee? _events;
     private readonly HostCommands _commands;
+    private string? _resetSource;
 
     public HostControlSetup(VirtualMachine vm, ControlSettings settings, HekiHostOptions? heki, Stream? eventsFile)
     {
@@ -65,6 +66,7 @@ public sealed class HostControlSetup : IDisposable
         // no filter hooks at all unless something can use them (a rule, or a client that may add one)
         if (_server is not null || settings.Filters.Count > 0) RegisterWriteFilterHooks.Install(vm, Filter);
         _commands = new HostCommands(vm, _gate, Heki, Filter, Denials, vtl);
+        vm.Resetting += OnResetting;
         if (_server is not null)
         {
             _server.ClientDisconnected += _gate.ClientGone;
@@ -79,7 +81,8 @@ public sealed class HostControlSetup : IDisposable
     public DenialActions Denials { get; }
 
     /// <summary>Runs the booted VM to its end: waits for a QMP client first (wait=on), resets on
-    /// a triple fault when the policy says so, and tells the client how it ended.</summary>
+    /// a guest's reset request (--on-reboot) and on a triple fault (reboot.on-triple-fault) when
+    /// the policy says so, at most reboot.max-resets times, and tells the client how it ended.</summary>
     public MachineOutcome Run(RunLimits limits)
     {
         if (_server is not null && _settings.Qmp!.Wait)
@@ -104,14 +107,55 @@ public sealed class HostControlSetup : IDisposable
             {
                 resets++;
                 Console.Error.WriteLine($"hostsim: triple fault; reset {resets} of at most {_settings.MaxResets} (policy reboot.on-triple-fault = reset)");
-                _vm.Reset();
-                _server?.Publish("RESET", new JsonObject { ["guest"] = true, ["reason"] = "guest-reset" });
+                GuestReset("triple fault");
                 continue;
+            }
+            if (outcome.Kind == MachineStopKind.GuestReset)
+            {
+                if (_settings.OnReboot == RebootAction.Reset && resets < _settings.MaxResets)
+                {
+                    resets++;
+                    Console.Error.WriteLine($"hostsim: {outcome.Summary}; reset {resets} of at most {_settings.MaxResets} (--on-reboot reboot)");
+                    GuestReset(outcome.Summary);
+                    continue;
+                }
+                string why = _settings.OnReboot == RebootAction.Stop ? "--on-reboot stop" : $"{_settings.MaxResets} resets already (reboot.max-resets)";
+                outcome = outcome with { Summary = $"{outcome.Summary}; stopped: {why}" };
             }
             var total = outcome with { Instructions = instructions, Elapsed = clock.Elapsed };
             Finish(total);
             return total;
         }
+    }
+
+    /// <summary>A reset the guest caused (a reset request or a triple fault the policy resets on):
+    /// QEMU's RESET event with reason guest-reset, and a "reset" record in --events.</summary>
+    private void GuestReset(string source)
+    {
+        _resetSource = source;
+        try
+        {
+            _vm.Reset();
+        }
+        finally
+        {
+            _resetSource = null;
+        }
+        _server?.Publish("RESET", new JsonObject { ["guest"] = true, ["reason"] = "guest-reset" });
+    }
+
+    /// <summary>Every platform reset (also QMP's system_reset) as an --events record, written
+    /// before the kernel is loaded again: {"event": "reset", "reason", "source", "count"}.</summary>
+    private void OnResetting()
+    {
+        bool guest = _resetSource is not null;
+        _events?.WriteRecord(new JsonObject
+        {
+            ["event"] = "reset",
+            ["reason"] = guest ? "guest-reset" : "host-qmp-system-reset",
+            ["source"] = _resetSource ?? "QMP system_reset",
+            ["count"] = _vm.Resets,
+        });
     }
 
     private void Finish(MachineOutcome outcome)
@@ -136,7 +180,7 @@ public sealed class HostControlSetup : IDisposable
     {
         MachineStopKind.HostQuit => "host-qmp-quit",
         MachineStopKind.GuestExit or MachineStopKind.HaltedForever => "guest-shutdown",
-        MachineStopKind.TripleFault => "guest-reset",
+        MachineStopKind.TripleFault or MachineStopKind.GuestReset => "guest-reset",
         _ => "host-error",
     };
 

@@ -66,16 +66,21 @@ public static class RunCommand
             Description = "QMP control socket, as QEMU spells it: unix:PATH,server[,wait=off]. With wait=on (the default) the VM starts when a client connects. Commands in docs/vmm.md.",
         };
         var paused = new Option<bool>("--paused", "-S") { Description = "With --qmp: boot, then wait for the client's cont before the first guest instruction (QEMU's -S)." };
+        var onReboot = new Option<string?>("--on-reboot")
+        {
+            Description = "What a guest's reset request (port 0xCF9, the 8042's 0xFE) does: reboot (reset the platform and boot the same kernel again, "
+                + "at most reboot.max-resets times; the default) or stop (exit code 74, like QEMU's -no-reboot).",
+        };
         var policyFile = new Option<string?>("--policy")
         {
             Description = "Host policy file (JSON, docs/vmm.md): pins, CR/MSR filters, denial actions, reboot policy, limits. Options given on the command line win. Exit code 78 for a bad file.",
         };
 
         var command = new Command("run", "Boot a kernel on the simulated PC. Exit code: the guest's debug-exit code ((value << 1) | 1), "
-            + "2 for bad input, 70 triple fault, 71 unimplemented instruction (--stop-on-unimplemented), 72 halted forever, 73 stopped on a denial, 124 timeout or instruction limit.")
+            + "2 for bad input, 70 triple fault, 71 unimplemented instruction (--stop-on-unimplemented), 72 halted forever, 73 stopped on a denial, 74 stopped on a guest reset request (--on-reboot stop), 124 timeout or instruction limit.")
         {
             kernel, modules, cmdline, memory, timeout, maxInstructions, trace, boot, quiet, profile, onDenial, events, pin, serialFile,
-            stopOnUnimplemented, cpu, qmp, paused, policyFile, showVtl1,
+            stopOnUnimplemented, cpu, qmp, paused, policyFile, showVtl1, onReboot,
         };
         command.SetAction(parse =>
         {
@@ -83,7 +88,7 @@ public static class RunCommand
             var settings = ControlSettings.Merge(file, new ControlSettings.CommandLine(
                 parse.GetResult(profile) is { Implicit: false } ? parse.GetValue(profile) : null,
                 parse.GetValue(onDenial), parse.GetValue(pin) ?? [], parse.GetValue(timeout), parse.GetValue(maxInstructions), parse.GetValue(qmp),
-                parse.GetValue(paused), parse.GetValue(showVtl1)));
+                parse.GetValue(paused), parse.GetValue(showVtl1), parse.GetValue(onReboot)));
             return Run(
                 parse.GetValue(kernel)!, parse.GetValue(modules) ?? [], parse.GetValue(cmdline) ?? "", parse.GetValue(memory) ?? "128M",
                 parse.GetValue(trace), parse.GetValue(boot) ?? "auto", parse.GetValue(quiet), settings,

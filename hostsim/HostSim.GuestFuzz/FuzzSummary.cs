@@ -79,7 +79,7 @@ public sealed class FuzzSummary
         foreach (var (chain, seeds) in _tripleFaults.OrderByDescending(p => p.Value.Count).Take(6))
             w.WriteLine($"    triple fault {chain}: {seeds.Count} (e.g. seeds {string.Join(" ", seeds.Take(5))})");
         w.WriteLine($"  exceptions delivered {ExceptionsDelivered:N0} (all recovered by the guest's handler unless a triple fault ended the seed)");
-        w.WriteLine($"  resumed              {HaltsResumed:N0} HLT that could never wake, {ExitsResumed:N0} debug-exit writes");
+        w.WriteLine($"  resumed              {HaltsResumed:N0} HLT that could never wake, {ExitsResumed:N0} debug-exit writes and reset requests");
         w.WriteLine($"  unimplemented stops  {UnimplementedStops:N0} in {SeedsWithUnimplemented:N0} seeds (exit 71; resumed as #UD{(options.StrictUd ? "; failures under --strict-ud" : ", not failures")})");
         if (_unimplementedMnemonics.Count > 0)
             w.WriteLine("    most frequent: " + string.Join(", ", _unimplementedMnemonics.OrderByDescending(p => p.Value).Take(10).Select(p => $"{p.Key} {p.Value}")));

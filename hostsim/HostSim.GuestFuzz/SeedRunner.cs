@@ -84,6 +84,13 @@ public static class SeedRunner
                     vm.DebugExit.Reset();
                     continue;
                 }
+                if (outcome.Kind == MachineStopKind.GuestReset)
+                {
+                    // an OUT to port 0xCF9 or 0x64 asked for a platform reset: the harness does
+                    // not reset (the seed goes on after the OUT, like after a debug exit)
+                    exits++;
+                    continue;
+                }
                 if (outcome.Kind == MachineStopKind.Unimplemented)
                 {
                     unimplemented++;

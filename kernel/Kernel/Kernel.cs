@@ -40,6 +40,7 @@ public static unsafe class KernelMain
         var cmdline = new CommandLine(boot.CommandLine);
         Heki.KernelHardening.Apply(boot, cmdline, c);
         Vtl.MonitorBoot.Start(boot, c, Heki.KernelHardening.Host != null && Heki.KernelHardening.Host.Present);
+        Kexec.KexecBoot.Report(cmdline, c);
         c.Write("heap: ").Size(Heap.Capacity).Write(" in ").UDec((ulong)Heap.RegionCount).Line(" regions");
 
         var registry = new TestRegistry();
@@ -52,6 +53,7 @@ public static unsafe class KernelMain
         registry.Add(new HekiTests());
         registry.Add(new VtlTests(cmdline));
         registry.Add(new Vtl1WriteBench(cmdline));
+        registry.Add(new RebootTests());
         registry.Add(new CrashTest(CrashTest.Kind.Panic, "crash.panic"));
         registry.Add(new CrashTest(CrashTest.Kind.Null, "crash.null"));
         registry.Add(new CrashTest(CrashTest.Kind.Bounds, "crash.bounds"));

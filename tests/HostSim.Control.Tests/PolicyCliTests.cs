@@ -7,13 +7,14 @@ namespace HekiGuest.HostSim.Control.Tests;
 public sealed class PolicyCliTests : IDisposable
 {
     private readonly TempFiles _files = new();
-    private readonly string _smep, _hi, _triple;
+    private readonly string _smep, _hi, _triple, _resets3;
 
     public PolicyCliTests()
     {
         _smep = _files.Write("smep.elf", Guests.TogglesSmep());
         _hi = _files.Write("hi.elf", Guests.SaysHi());
         _triple = _files.Write("triple.elf", Guests.TripleFaults());
+        _resets3 = _files.Write("resets3.elf", Guests.ResetsUntilBoot(3));
     }
 
     [Fact]
@@ -93,6 +94,65 @@ public sealed class PolicyCliTests : IDisposable
         var plain = HostSimProcess.Run(_triple);
         Assert.Equal(70, plain.ExitCode);
         Assert.DoesNotContain("reset 1", plain.Stderr);
+    }
+
+    [Fact]
+    public void A_guest_reset_request_reboots_by_default_with_cmos_kept_and_reset_events()
+    {
+        string events = _files.Path("events.jsonl");
+        var r = HostSimProcess.Run(_resets3, "--events", events);
+        Assert.Equal((3 << 1) | 1, r.ExitCode);
+        Assert.Contains("hostsim: guest reset request: port 0xcf9 value 0x06 (hard reset); reset 1 of at most 8 (--on-reboot reboot)", r.Stderr);
+        Assert.Contains("reset 2 of at most 8", r.Stderr);
+        string[] records = File.ReadAllLines(events);
+        Assert.Equal(
+            [
+                "{\"event\":\"reset\",\"reason\":\"guest-reset\",\"source\":\"guest reset request: port 0xcf9 value 0x06 (hard reset)\",\"count\":1}",
+                "{\"event\":\"reset\",\"reason\":\"guest-reset\",\"source\":\"guest reset request: port 0xcf9 value 0x06 (hard reset)\",\"count\":2}",
+            ],
+            records);
+    }
+
+    [Fact]
+    public void On_reboot_stop_stops_at_the_first_request_with_exit_code_74()
+    {
+        var r = HostSimProcess.Run(_resets3, "--on-reboot", "stop");
+        Assert.Equal(74, r.ExitCode);
+        Assert.Contains("guest reset request: port 0xcf9 value 0x06 (hard reset); stopped: --on-reboot stop", r.Stderr);
+        Assert.DoesNotContain("reset 1 of", r.Stderr);
+        Assert.DoesNotContain("  RIP ", r.Stderr);     // not a crash: no report
+    }
+
+    [Fact]
+    public void On_reboot_comes_from_the_file_and_the_command_line_overrides_it()
+    {
+        string stop = _files.Write("stop.json", "{\"reboot\": {\"on-reboot\": \"stop\"}}");
+        Assert.Equal(74, HostSimProcess.Run(_resets3, "--policy", stop, "--quiet").ExitCode);
+        Assert.Equal((3 << 1) | 1, HostSimProcess.Run(_resets3, "--policy", stop, "--on-reboot", "reboot", "--quiet").ExitCode);
+        string reboot = _files.Write("reboot.json", "{\"reboot\": {\"on-reboot\": \"reboot\"}}");
+        Assert.Equal(74, HostSimProcess.Run(_resets3, "--policy", reboot, "--on-reboot", "stop", "--quiet").ExitCode);
+    }
+
+    [Fact]
+    public void Max_resets_bounds_the_reboots()
+    {
+        string policy = _files.Write("bounded.json", "{\"reboot\": {\"max-resets\": 1}}");
+        var r = HostSimProcess.Run(_resets3, "--policy", policy);
+        Assert.Equal(74, r.ExitCode);
+        Assert.Contains("reset 1 of at most 1", r.Stderr);
+        Assert.Contains("stopped: 1 resets already (reboot.max-resets)", r.Stderr);
+    }
+
+    [Fact]
+    public void A_bad_on_reboot_is_one_line()
+    {
+        var r = HostSimProcess.Run(_resets3, "--on-reboot", "maybe");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("hostsim: error: --on-reboot maybe: expected reboot or stop", r.Stderr.Trim());
+        string policy = _files.Write("bad.json", "{\n  \"reboot\": {\n    \"on-reboot\": \"reset\"\n  }\n}");
+        var f = HostSimProcess.Run(_resets3, "--policy", policy);
+        Assert.Equal(78, f.ExitCode);
+        Assert.Equal($"hostsim: error: {policy}:3: reboot.on-reboot: 'reset' is not one of reboot, stop", f.Stderr.Trim());
     }
 
     public void Dispose() => _files.Dispose();

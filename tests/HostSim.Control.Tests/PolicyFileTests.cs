@@ -18,7 +18,7 @@ public sealed class PolicyFileTests
             { "cr": 4, "bits": "0x100000", "trap": "clear", "action": "deny" },
             { "msr": "0xc0000080", "action": "ask" },
           ],
-          "reboot": { "on-triple-fault": "reset", "max-resets": 3 },
+          "reboot": { "on-triple-fault": "reset", "on-reboot": "stop", "max-resets": 3 },
           "limits": { "timeout": "90s", "max-instructions": 5000000 },
           "vtl1-debug": true
         }
@@ -39,6 +39,7 @@ public sealed class PolicyFileTests
         Assert.Equal(new FilterRule(FilterAction.Deny) { Cr = 4, Bits = 0x100000, Trigger = CrTrigger.Clear }, p.Filters[0]);
         Assert.Equal(new FilterRule(FilterAction.Ask) { Msr = 0xC0000080 }, p.Filters[1]);
         Assert.Equal(RebootAction.Reset, p.OnTripleFault);
+        Assert.Equal(RebootAction.Stop, p.OnReboot);
         Assert.Equal(3, p.MaxResets);
         Assert.Equal(TimeSpan.FromSeconds(90), p.Timeout);
         Assert.Equal(5_000_000, p.MaxInstructions);

@@ -25,8 +25,11 @@ public sealed record HostPolicy
     /// <summary>"filters": the CR/MSR write filter's rules.</summary>
     public IReadOnlyList<FilterRule> Filters { get; init; } = [];
 
-    /// <summary>"reboot": {"on-triple-fault": "stop"|"reset", "max-resets": N}.</summary>
+    /// <summary>"reboot": {"on-triple-fault": "stop"|"reset", "on-reboot": "reboot"|"stop", "max-resets": N}.</summary>
     public RebootAction? OnTripleFault { get; init; }
+
+    /// <summary>"reboot.on-reboot": what a guest's reset request (port 0xCF9, the 8042) does, as --on-reboot.</summary>
+    public RebootAction? OnReboot { get; init; }
     public int? MaxResets { get; init; }
 
     /// <summary>"limits": {"timeout": DURATION, "max-instructions": N}, as --timeout and --max-instructions.</summary>

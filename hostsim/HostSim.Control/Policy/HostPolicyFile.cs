@@ -132,8 +132,9 @@ public sealed class HostPolicyFile : JsonConverter<HostPolicy>
             p = name switch
             {
                 "on-triple-fault" => p with { OnTripleFault = PolicyReader.Choice(ref reader, k, ["stop", "reset"]) == "reset" ? RebootAction.Reset : RebootAction.Stop },
+                "on-reboot" => p with { OnReboot = RebootActions.Parse(PolicyReader.Choice(ref reader, k, RebootActions.OnRebootNames)) },
                 "max-resets" => p with { MaxResets = ReadCount(ref reader, k, 1_000_000) },
-                _ => throw PolicyReader.Error(k, "unknown key (expected on-triple-fault, max-resets)"),
+                _ => throw PolicyReader.Error(k, "unknown key (expected on-triple-fault, on-reboot, max-resets)"),
             };
         }
         return p;

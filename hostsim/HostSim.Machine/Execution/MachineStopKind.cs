@@ -19,6 +19,10 @@ public enum MachineStopKind
     /// <summary>Host userspace stopped the VM because the guest attempted something its own
     /// policy forbids (a HekiGuest denial with --on-denial stop). Exit code 73.</summary>
     Denied,
+    /// <summary>The guest asked for a platform reset (port 0xCF9, the 8042's reset pulse) and the
+    /// run returns so host userspace can decide: reset and boot again (--on-reboot reboot) or
+    /// stop (exit code 74, like QEMU's -no-reboot).</summary>
+    GuestReset,
     /// <summary>Host userspace ended the VM on request (QMP <c>quit</c>). Exit code 0.</summary>
     HostQuit,
 }

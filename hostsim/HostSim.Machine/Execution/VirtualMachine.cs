@@ -8,9 +8,10 @@ using HekiGuest.HostSim.Machine.Paging;
 namespace HekiGuest.HostSim.Machine.Execution;
 
 /// <summary>
-/// The simulated PC: RAM with a PC memory map, one CPU, paging, IDT delivery, a 16550 at 0x3F8
-/// and isa-debug-exit at 0xF4. The host supplies where serial output goes; the machine does no
-/// I/O of its own.
+/// The simulated PC: RAM with a PC memory map, one CPU, paging, IDT delivery, a 16550 at 0x3F8,
+/// isa-debug-exit at 0xF4, the CMOS RTC and its NVRAM at 0x70, and the two reset requests a PC
+/// guest uses (the reset control register at 0xCF9, the 8042's reset pulse at 0x64). The host
+/// supplies where serial output goes; the machine does no I/O of its own.
 /// </summary>
 public sealed class VirtualMachine : IDisposable
 {
@@ -29,8 +30,16 @@ public sealed class VirtualMachine : IDisposable
         DebugExit = new DebugExit(DebugExitPort);
         Ports.Attach(Serial);
         Ports.Attach(DebugExit);
+        Cmos = new CmosRtc();
+        ResetControl = new ResetControlRegister();
+        KeyboardController = new Keyboard8042();
+        Ports.Attach(Cmos);
+        Ports.Attach(ResetControl);
+        Ports.Attach(KeyboardController);
         Cpu.PortIo = Ports;
         DebugExit.Exited += Cpu.RequestStop;
+        ResetControl.ResetRequested += GuestResetRequested;
+        KeyboardController.ResetRequested += GuestResetRequested;
         Exceptions = new ExceptionDelivery(Cpu);
     }
 
@@ -49,6 +58,11 @@ public sealed class VirtualMachine : IDisposable
     public PortBus Ports { get; }
     public Uart16550 Serial { get; }
     public DebugExit DebugExit { get; }
+
+    /// <summary>The CMOS RTC; its NVRAM survives <see cref="Reset"/>.</summary>
+    public CmosRtc Cmos { get; }
+    public ResetControlRegister ResetControl { get; }
+    public Keyboard8042 KeyboardController { get; }
     public ExceptionDelivery Exceptions { get; }
     public LoadedKernel? Kernel { get; private set; }
     public ITraceSink? Trace { get; set; }
@@ -86,6 +100,7 @@ public sealed class VirtualMachine : IDisposable
     private (MachineStopKind Kind, int ExitCode, string Summary)? _hostStop;
     private Action? _hostExit;
     private GuestFault? _injection;
+    private string? _resetRequest;
     private long _runDeadline = long.MaxValue;
 
     /// <summary>Loads a kernel and puts the CPU at its 32-bit entry as the boot protocol says.</summary>
@@ -122,10 +137,20 @@ public sealed class VirtualMachine : IDisposable
         _hostStop = null;
         _hostExit = null;
         _injection = null;
+        _resetRequest = null;
         Cpu.Reset();
         DebugExit.Reset();
         Trace?.Event("reset", new Dictionary<string, object> { ["count"] = Resets });
         return Boot(boot.Image, boot.CommandLine, boot.Modules, boot.Protocol);
+    }
+
+    /// <summary>A device asked for a platform reset: the instruction that asked completes, then
+    /// <see cref="Run"/> returns <see cref="MachineStopKind.GuestReset"/> and host userspace
+    /// decides (reset and boot again, or stop). The first request wins until the run returns.</summary>
+    private void GuestResetRequested(string source)
+    {
+        _resetRequest ??= source;
+        Cpu.RequestStop();
     }
 
     /// <summary>
@@ -259,6 +284,11 @@ public sealed class VirtualMachine : IDisposable
                 return Stop(hostStop.Kind, hostStop.ExitCode, hostStop.Summary, start, clock);
             if (DebugExit.Value is not null)
                 return Stop(MachineStopKind.GuestExit, DebugExit.ExitCode, $"guest exit: debug-exit value {DebugExit.Value.GetValueOrDefault()}", start, clock);
+            if (_resetRequest is { } resetSource)
+            {
+                _resetRequest = null;
+                return Stop(MachineStopKind.GuestReset, MachineOutcome.ExitGuestReset, $"guest reset request: {resetSource}", start, clock);
+            }
             if (_hostExit is not null)
             {
                 // a VM exit to host code: the instruction that raised it did not happen
@@ -339,7 +369,7 @@ public sealed class VirtualMachine : IDisposable
                 Trace!.Instruction(Cpu.InstructionsRetired, rip, Cpu.Cpl, Cpu.Bitness, bytes[..n]);
             }
             var r = Cpu.Step();
-            if (r != StopReason.InstructionLimit || DebugExit.Value is not null || _hostStop is not null || _hostExit is not null || _injection is not null) return r;
+            if (r != StopReason.InstructionLimit || DebugExit.Value is not null || _resetRequest is not null || _hostStop is not null || _hostExit is not null || _injection is not null) return r;
         }
         return StopReason.InstructionLimit;
     }

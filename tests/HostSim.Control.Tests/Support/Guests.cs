@@ -35,6 +35,24 @@ internal static class Guests
         a.hlt();
     });
 
+    /// <summary>Counts its boots in CMOS NVRAM byte 0x7F and asks for a reset through port 0xCF9
+    /// (0x02, then 0x06) until boot <paramref name="boots"/>, which exits with the count (exit
+    /// code (count &lt;&lt; 1) | 1); 0xEE when a request did not reset.</summary>
+    public static byte[] ResetsUntilBoot(int boots) => Kernel(a =>
+    {
+        var done = a.CreateLabel();
+        a.mov(al, 0x7F); a.@out(0x70, al); a.@in(al, 0x71);
+        a.inc(al); a.mov(bl, al);
+        a.mov(al, 0x7F); a.@out(0x70, al); a.mov(al, bl); a.@out(0x71, al);
+        a.cmp(bl, (byte)boots); a.jae(done);
+        a.mov(dx, 0xCF9);
+        a.mov(al, 0x02); a.@out(dx, al);
+        a.mov(al, 0x06); a.@out(dx, al);
+        a.mov(al, 0xEE); a.@out(0xF4, al); a.hlt();
+        a.Label(ref done);
+        a.mov(al, bl); a.@out(0xF4, al); a.hlt();
+    });
+
     /// <summary>Divides by zero with no IDT: a triple fault.</summary>
     public static byte[] TripleFaults() => Kernel(a =>
     {

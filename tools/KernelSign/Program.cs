@@ -1,0 +1,1 @@
+return HekiGuest.Tools.KernelSign.Cli.KernelSignCommand.Run(args, Console.Out, Console.Error);
