@@ -111,7 +111,7 @@ public sealed class GdbStub
     {
         var cpu = _machine.Vm.Cpu;
         var hit = cpu.TakeHostDebugEvent();
-        if (hit.Kind == HostDebugEventKind.None && !_stepping && !_interrupt && !_attachPending && !_waitForAttach && (_points.Count == 0 || HasClient)) return;
+        if (hit.Kind == HostDebugEventKind.None && !_stepping && !_interrupt && !_attachPending && !_waitForAttach && (HasClient || _points.Count == 0)) return;
         if (!HasClient && !_waitForAttach)
         {
             // detached or disconnected: nothing of gdb's may stay behind
