@@ -175,6 +175,8 @@ public sealed class GdbStub
                     if (_inbox.Count > 0) packet = _inbox.Dequeue();
                     gone = _channel is null;
                 }
+                // a gdb that attached meanwhile finds the VM stopped already: its attach is served
+                _attachPending = false;
                 if (packet is null)
                 {
                     WhileStopped?.Invoke();
@@ -183,7 +185,6 @@ public sealed class GdbStub
                         Detach();
                         return;
                     }
-                    if (_attachPending) _attachPending = false; // a new client while parked: it asks '?'
                     continue;
                 }
                 string? reply = Handle(packet, out bool resume);

@@ -246,6 +246,18 @@ public sealed class StubPacketTests
     }
 
     [Fact]
+    public void A_gdb_attaching_while_the_vm_is_stopped_is_served_by_that_stop()
+    {
+        // regression: the attach used to stay pending, and the VM stopped again, silently, right after `c`
+        using var rig = new StubRig();
+        Assert.StartsWith("T05", rig.Ask("?")); // parked at the first instruction
+        var second = new RecordingChannel();
+        rig.Stub.ClientConnected(second);
+        rig.Stub.Received("c");
+        Assert.Equal(MachineStopKind.GuestExit, rig.WaitForEnd().Kind);
+    }
+
+    [Fact]
     public void Monitor_commands_answer_and_refuse_what_is_not_there()
     {
         using var rig = new StubRig();
