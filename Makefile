@@ -53,7 +53,7 @@ qemu: $(KERNEL_ISO) | deps-qemu
 qemu-uefi: $(KERNEL_ISO) | deps-qemu
 	@$(QEMU) $(QEMU_FLAGS) -bios $(OVMF_FD) -cdrom $(KERNEL_ISO); rc=$$?; [ $$rc = 1 ] || exit $$rc
 
-test: all $(TEST_MODULE) | deps-qemu deps-iso deps-qmp
+test: all $(TEST_MODULE) | deps-qemu deps-iso deps-qmp deps-gdb
 	$(DOTNET) test $(ROOT)/HekiGuest.sln -c Release --nologo -v q -clp:NoSummary \
 	  --logger "console;verbosity=normal" $(TEST_ARGS)
 

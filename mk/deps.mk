@@ -4,10 +4,12 @@
 DEPS_PACKAGES := qemu-system-x86 grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools ovmf
 # socat: the QMP tests drive hostsim's control socket with it as a user would (docs/vmm.md).
 DEPS_PACKAGES += socat
+# gdb: the gdb-stub test drives hostsim with Debian's stock gdb (docs/vmm.md section 6).
+DEPS_PACKAGES += gdb
 OVMF_FD ?= /usr/share/ovmf/OVMF.fd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps deps-iso deps-qemu deps-qmp
+.PHONY: deps deps-iso deps-qemu deps-qmp deps-gdb
 deps:
 	@missing=""; for p in $(DEPS_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
@@ -25,3 +27,5 @@ deps-qemu:
 	@command -v qemu-system-x86_64 >/dev/null && [ -f $(OVMF_FD) ] || $(MAKE) --no-print-directory deps
 deps-qmp:
 	@command -v socat >/dev/null || $(MAKE) --no-print-directory deps
+deps-gdb:
+	@[ -x /usr/bin/gdb ] || $(MAKE) --no-print-directory deps

@@ -2,7 +2,7 @@
 HOSTSIM_DIR  := $(BUILD)/hostsim
 HOSTSIM_DLL  := $(HOSTSIM_DIR)/hostsim.dll
 HOSTSIM      := $(DOTNET) $(HOSTSIM_DLL)
-HOSTSIM_SRC  := $(ROOT)/kernel/Sdk/HekiAbi.cs $(ROOT)/kernel/Sdk/HvAbi.cs $(shell find $(ROOT)/hostsim/HostSim.Cpu $(ROOT)/hostsim/HostSim.Machine $(ROOT)/hostsim/HostSim.Heki $(ROOT)/hostsim/HostSim.Vsm $(ROOT)/hostsim/HostSim.Cli $(ROOT)/tools/Elf \
+HOSTSIM_SRC  := $(ROOT)/kernel/Sdk/HekiAbi.cs $(ROOT)/kernel/Sdk/HvAbi.cs $(shell find $(ROOT)/hostsim/HostSim.Cpu $(ROOT)/hostsim/HostSim.Machine $(ROOT)/hostsim/HostSim.Heki $(ROOT)/hostsim/HostSim.Vsm $(ROOT)/hostsim/HostSim.Control $(ROOT)/hostsim/HostSim.Gdb $(ROOT)/hostsim/HostSim.Cli $(ROOT)/tools/Elf \
                   \( -name '*.cs' -o -name '*.csproj' \) -not -path '*/obj/*' -not -path '*/bin/*' 2>/dev/null)
 
 .PHONY: hostsim

@@ -2,6 +2,7 @@ using HekiGuest.HostSim.Control;
 using HekiGuest.HostSim.Control.Filters;
 using HekiGuest.HostSim.Control.Policy;
 using HekiGuest.HostSim.Control.Qmp;
+using HekiGuest.HostSim.Gdb;
 using HekiGuest.HostSim.Heki;
 
 namespace HekiGuest.HostSim.Cli;
@@ -27,11 +28,13 @@ public sealed record ControlSettings
     public bool Vtl1Debug { get; init; }
     public QmpEndpoint? Qmp { get; init; }
     public bool StartPaused { get; init; }
+    public GdbEndpoint? Gdb { get; init; }
+    public bool GdbWait { get; init; }
 
     public const int DefaultMaxResets = 8;
 
     /// <summary>Command-line values; null means the option was not given.</summary>
-    public sealed record CommandLine(string? Profile, string? OnDenial, string[] Pins, string? Timeout, long? MaxInstructions, string? Qmp, bool StartPaused = false, bool ShowVtl1 = false, string? OnReboot = null);
+    public sealed record CommandLine(string? Profile, string? OnDenial, string[] Pins, string? Timeout, long? MaxInstructions, string? Qmp, bool StartPaused = false, bool ShowVtl1 = false, string? OnReboot = null, string? Gdb = null, bool GdbWait = false);
 
     public static ControlSettings Merge(HostPolicy file, CommandLine cli)
     {
@@ -67,10 +70,23 @@ public sealed record ControlSettings
         {
             onReboot = RebootActions.Parse(rebootText.Trim().ToLowerInvariant()) ?? throw new UsageError($"--on-reboot {rebootText}: expected reboot or stop");
         }
+        GdbEndpoint? gdb = null;
+        if (cli.Gdb is { } g)
+        {
+            try
+            {
+                gdb = GdbEndpoint.Parse(g);
+            }
+            catch (FormatException e)
+            {
+                throw new UsageError($"--gdb {e.Message}");
+            }
+        }
+        if (cli.GdbWait && gdb is null) throw new UsageError("--gdb-wait needs --gdb (only gdb can start the guest)");
         if (cli.StartPaused && qmp is null) throw new UsageError("-S/--paused needs --qmp (only a QMP client can start the guest)");
         return new ControlSettings
         {
-            StartPaused = cli.StartPaused,
+            StartPaused = cli.StartPaused, Gdb = gdb, GdbWait = cli.GdbWait,
             Profile = profile, Denials = denials, PinCr0 = cr0, PinCr4 = cr4, Filters = file.Filters,
             OnTripleFault = file.OnTripleFault ?? RebootAction.Stop, OnReboot = onReboot, MaxResets = file.MaxResets ?? DefaultMaxResets,
             Timeout = timeout, MaxInstructions = cli.MaxInstructions ?? file.MaxInstructions, Vtl1Debug = cli.ShowVtl1 || (file.Vtl1Debug ?? false), Qmp = qmp,

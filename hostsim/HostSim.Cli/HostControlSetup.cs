@@ -5,6 +5,7 @@ using HekiGuest.HostSim.Control.Filters;
 using HekiGuest.HostSim.Control.Policy;
 using HekiGuest.HostSim.Control.Qmp;
 using HekiGuest.HostSim.Control.Vtl;
+using HekiGuest.HostSim.Gdb;
 using HekiGuest.HostSim.Heki;
 using HekiGuest.HostSim.Machine.Execution;
 using HekiGuest.HostSim.Vsm;
@@ -14,8 +15,8 @@ namespace HekiGuest.HostSim.Cli;
 /// <summary>
 /// Host userspace around one VM for `hostsim run`: the host interface (HekiGuest or VSM) with the
 /// per-kind denial actions, the --events stream (also QMP events), the CR/MSR filter, and the
-/// QMP control socket when --qmp is given; then the run itself (with the reboot policy) and the
-/// QMP shutdown events.
+/// QMP control socket when --qmp is given, the gdb stub when --gdb is given; then the run itself
+/// (with the reboot policy) and the QMP shutdown events.
 /// </summary>
 public sealed class HostControlSetup : IDisposable
 {
@@ -26,6 +27,8 @@ public sealed class HostControlSetup : IDisposable
     private readonly EventTee? _events;
     private readonly HostCommands _commands;
     private string? _resetSource;
+    private readonly GdbServer? _gdbServer;
+    private readonly GdbStub? _gdb;
 
     public HostControlSetup(VirtualMachine vm, ControlSettings settings, HekiHostOptions? heki, Stream? eventsFile)
     {
@@ -52,10 +55,12 @@ public sealed class HostControlSetup : IDisposable
         foreach (var (kind, action) in settings.Denials) Denials[kind] = action;
 
         IVtlStateSource vtl;
+        IGdbVtlView? gdbVtl = null;
         if (heki is null)
         {
             var vsm = new VsmHost(vm, EventWriter, settings.Vtl1Debug);
             vtl = new VsmVtlState(vsm, settings.Vtl1Debug);
+            gdbVtl = new VsmGdbVtlView(vsm, settings.Vtl1Debug);
         }
         else
         {
@@ -73,7 +78,34 @@ public sealed class HostControlSetup : IDisposable
             _server.Start(new QmpDispatcher(_commands.All()));
             vm.SliceBoundary = _gate.OnSliceBoundary;
         }
+        if (settings.Gdb is { } gdbEndpoint)
+        {
+            try
+            {
+                _gdbServer = new GdbServer(gdbEndpoint);
+            }
+            catch (SocketException e)
+            {
+                _server?.Dispose();
+                eventsFile?.Dispose();
+                throw new ListenError($"--gdb tcp:{gdbEndpoint}: cannot listen: {e.Message}");
+            }
+            // monitor commands run the QMP handlers on the VM thread (the gate runs them inline there)
+            _gdb = new GdbStub(new GdbMachine(vm, gdbVtl), _commands.All()) { WhileStopped = _gate.RunQueued };
+            if (settings.GdbWait) _gdb.WaitForAttach();
+            _gdbServer.Start(_gdb);
+            var gate = _server is null ? null : (Action)_gate.OnSliceBoundary;
+            var stub = _gdb;
+            vm.SliceBoundary = gate is null ? stub.OnSliceBoundary : () =>
+            {
+                gate();
+                stub.OnSliceBoundary();
+            };
+        }
     }
+
+    /// <summary>The TCP port the gdb stub listens on (null without --gdb).</summary>
+    public int? GdbPort => _gdbServer?.Port;
 
     public JsonEventWriter? EventWriter { get; }
     public HekiHost? Heki { get; }
@@ -90,6 +122,8 @@ public sealed class HostControlSetup : IDisposable
             Console.Error.WriteLine($"hostsim: waiting for a QMP client on {_settings.Qmp.Path}");
             _server.WaitForClient();
         }
+        if (_gdbServer is not null && _settings.GdbWait)
+            Console.Error.WriteLine($"hostsim: waiting for gdb on tcp:{_settings.Gdb!.Address}:{_gdbServer.Port} (target remote {_settings.Gdb.Address}:{_gdbServer.Port})");
         if (_settings.StartPaused) _gate.StartPaused();
         _gate.Started();
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -160,6 +194,7 @@ public sealed class HostControlSetup : IDisposable
 
     private void Finish(MachineOutcome outcome)
     {
+        _gdb?.Finished(outcome.ExitCode);
         _gate.Finish();
         _server?.Close(() =>
         {
@@ -186,6 +221,7 @@ public sealed class HostControlSetup : IDisposable
 
     public void Dispose()
     {
+        _gdbServer?.Dispose();
         _server?.Dispose();
         EventWriter?.Dispose();
     }

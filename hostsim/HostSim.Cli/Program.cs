@@ -25,6 +25,11 @@ catch (UsageError e)
     Console.Error.WriteLine($"hostsim: error: {e.Message}");
     return 2;
 }
+catch (ListenError e)
+{
+    Console.Error.WriteLine($"hostsim: error: {e.Message}");
+    return ListenError.ExitCode;
+}
 catch (HekiGuest.HostSim.Control.Policy.PolicyError e)
 {
     Console.Error.WriteLine($"hostsim: error: {e.Message}");

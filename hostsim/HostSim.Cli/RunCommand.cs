@@ -76,11 +76,17 @@ public static class RunCommand
             Description = "Host policy file (JSON, docs/vmm.md): pins, CR/MSR filters, denial actions, reboot policy, limits. Options given on the command line win. Exit code 78 for a bad file.",
         };
 
+        var gdb = new Option<string?>("--gdb")
+        {
+            Description = "gdb remote stub, as QEMU spells it: tcp::PORT (127.0.0.1) or tcp:HOST:PORT; then `target remote :PORT` in gdb. Exit code 75 when the port is in use. docs/vmm.md section 6.",
+        };
+        var gdbWait = new Option<bool>("--gdb-wait") { Description = "With --gdb: stay stopped at the first instruction until gdb attaches and continues (QEMU's -s -S)." };
+
         var command = new Command("run", "Boot a kernel on the simulated PC. Exit code: the guest's debug-exit code ((value << 1) | 1), "
-            + "2 for bad input, 70 triple fault, 71 unimplemented instruction (--stop-on-unimplemented), 72 halted forever, 73 stopped on a denial, 74 stopped on a guest reset request (--on-reboot stop), 124 timeout or instruction limit.")
+            + "2 for bad input, 70 triple fault, 71 unimplemented instruction (--stop-on-unimplemented), 72 halted forever, 73 stopped on a denial, 75 a --gdb port in use, 74 stopped on a guest reset request (--on-reboot stop), 124 timeout or instruction limit.")
         {
             kernel, modules, cmdline, memory, timeout, maxInstructions, trace, boot, quiet, profile, onDenial, events, pin, serialFile,
-            stopOnUnimplemented, cpu, qmp, paused, policyFile, showVtl1, onReboot,
+            stopOnUnimplemented, cpu, qmp, paused, policyFile, showVtl1, onReboot, gdb, gdbWait,
         };
         command.SetAction(parse =>
         {
@@ -88,7 +94,7 @@ public static class RunCommand
             var settings = ControlSettings.Merge(file, new ControlSettings.CommandLine(
                 parse.GetResult(profile) is { Implicit: false } ? parse.GetValue(profile) : null,
                 parse.GetValue(onDenial), parse.GetValue(pin) ?? [], parse.GetValue(timeout), parse.GetValue(maxInstructions), parse.GetValue(qmp),
-                parse.GetValue(paused), parse.GetValue(showVtl1), parse.GetValue(onReboot)));
+                parse.GetValue(paused), parse.GetValue(showVtl1), parse.GetValue(onReboot), parse.GetValue(gdb), parse.GetValue(gdbWait)));
             return Run(
                 parse.GetValue(kernel)!, parse.GetValue(modules) ?? [], parse.GetValue(cmdline) ?? "", parse.GetValue(memory) ?? "128M",
                 parse.GetValue(trace), parse.GetValue(boot) ?? "auto", parse.GetValue(quiet), settings,

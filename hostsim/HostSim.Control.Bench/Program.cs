@@ -10,6 +10,19 @@ using HekiGuest.HostSim.Machine.Execution;
 using HekiGuest.HostSim.Machine.Loading;
 
 // make bench-qmp [BENCH_QMP_ROUNDS=n]: QMP round trip and idle control-socket overhead.
+// make bench-gdb [BENCH_GDB_ROUNDS=n] (argument "gdb"): gdb single-step rate over RSP and the cost of an attached, idle gdb.
+if (args is ["gdb"])
+{
+    int gdbRounds = int.TryParse(Environment.GetEnvironmentVariable("BENCH_GDB_ROUNDS"), out int g) && g > 0 ? g : 7;
+    GdbBench.StepRate();
+    GdbBench.IdleOverhead(gdbRounds);
+    return 0;
+}
+if (args.Length > 0)
+{
+    Console.Error.WriteLine($"hostsim-qmp-bench: unexpected argument '{args[0]}' (none, or gdb)");
+    return 2;
+}
 int rounds = int.TryParse(Environment.GetEnvironmentVariable("BENCH_QMP_ROUNDS"), out int r) && r > 0 ? r : 7;
 string dir = Path.Combine("/tmp", $"qmpb-{Environment.ProcessId}");
 Directory.CreateDirectory(dir);

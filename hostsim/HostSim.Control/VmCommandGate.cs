@@ -27,6 +27,7 @@ public sealed class VmCommandGate : IHostAsker
     private volatile RunStatus _status = RunStatus.Prelaunch;
     private PendingAsk? _ask;
     private long _asks;
+    private int _vmThread = -1;
 
     public VmCommandGate(VirtualMachine vm, IControlEvents events, Func<bool> clientPresent)
     {
@@ -50,6 +51,9 @@ public sealed class VmCommandGate : IHostAsker
     /// </summary>
     public JsonNode? Invoke(Func<JsonNode?> command, TimeSpan? timeout = null)
     {
+        // on the VM thread itself (a gdb monitor command while the VM is stopped for gdb) the
+        // command runs at once: the CPU is between instructions there too
+        if (Environment.CurrentManagedThreadId == _vmThread) return command();
         var item = new WorkItem(command);
         lock (_gate)
         {
@@ -68,9 +72,10 @@ public sealed class VmCommandGate : IHostAsker
     /// <summary>Before the run: the guest does not run until a client sends cont (QEMU's -S; status "prelaunch").</summary>
     public void StartPaused() => _paused = true;
 
-    /// <summary>The VM starts running (after a client connected, if it had to wait).</summary>
+    /// <summary>The VM starts running (after a client connected, if it had to wait). Called on the VM thread.</summary>
     public void Started()
     {
+        _vmThread = Environment.CurrentManagedThreadId;
         if (_status == RunStatus.Prelaunch && !_paused) _status = RunStatus.Running;
     }
 
@@ -87,6 +92,12 @@ public sealed class VmCommandGate : IHostAsker
             }
             Drain();
         }
+    }
+
+    /// <summary>VM thread, while another host debugger (gdb) holds the VM stopped: runs the commands queued so far without waiting.</summary>
+    public void RunQueued()
+    {
+        if (_queued != 0) Drain();
     }
 
     /// <summary>VM thread (a command): pause at the next slice boundary; QMP's STOP event.</summary>

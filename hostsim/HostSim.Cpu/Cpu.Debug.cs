@@ -87,9 +87,10 @@ public sealed partial class Cpu
 
     /// <summary>Whether the linear page may enter the read/write TLBs (not while a data watchpoint covers it).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool MayCacheData(ulong page) => _bp.DataMask == 0 || !_bp.WatchesPage(page);
+    private bool MayCacheData(ulong page) => (_bp.DataMask | _hostWatch.DataMask) == 0 || (!_bp.WatchesPage(page) && !_hostWatch.WatchesPage(page));
 
-    /// <summary>A data access in the slow path: records the watchpoints it hits (a trap after the instruction).</summary>
+    /// <summary>A data access in the slow path: records the guest's watchpoints it hits (a trap after the
+    /// instruction) and the host debugger's.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckDataBreakpoints(ulong la, int size, bool write)
     {
@@ -101,6 +102,10 @@ public sealed partial class Cpu
                 _dbgPending |= hits;
                 _dbgArmed = true;
             }
+        }
+        if (_hostWatch.DataMask != 0)
+        {
+            CheckHostWatchpoints(la, size, write); // the host debugger's own (Cpu.HostDebug.cs)
         }
     }
 

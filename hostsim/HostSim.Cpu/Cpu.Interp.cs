@@ -328,6 +328,10 @@ public sealed unsafe partial class Cpu
             {
                 return Leave(StopReason.Breakpoint, rip, pos);
             }
+            if (_hostBreaksOn && HostBreakHere(rip, pos))
+            {
+                return Leave(StopReason.Breakpoint, rip, pos);
+            }
             if (--_deadlineCountdown == 0)
             {
                 _deadlineCountdown = DeadlineCheckBlocks;
@@ -352,6 +356,10 @@ public sealed unsafe partial class Cpu
                 // the breakpoint may be in this block (its RIPs lie in [page of rip, +4 KiB), or in
                 // [rip, rip + 4 KiB) when a code-segment base is not page aligned)
                 end = pos + (uint)BreakLimit(b, rip, BreakAt, (int)(end - pos));
+            }
+            if (_hostBreaksOn)
+            {
+                end = pos + (uint)HostBreakLimit(b, rip, (int)(end - pos));
             }
             if (_exit)
             {

@@ -304,6 +304,7 @@ public sealed unsafe partial class Cpu
         _deadlineCountdown = DeadlineCheckBlocks;
         _inRun = true;
         _debugStop = null;
+        ArmHostBreakResume();
         SyncTranslationContext();
         RefreshDebugState();
         if ((Rflags & Flag.RF) != 0 && !_rfArmed)

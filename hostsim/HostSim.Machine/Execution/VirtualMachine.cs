@@ -93,6 +93,11 @@ public sealed class VirtualMachine : IDisposable
     /// </summary>
     public Action? SliceBoundary { get; set; }
 
+    /// <summary>While set, every slice runs at most one instruction, so <see cref="SliceBoundary"/>
+    /// runs between every two (a host debugger's single-step; an exception delivered or a host
+    /// exit also ends the slice).</summary>
+    public bool SingleStep { get; set; }
+
     /// <summary>Resets performed so far.</summary>
     public int Resets { get; private set; }
 
@@ -210,6 +215,27 @@ public sealed class VirtualMachine : IDisposable
         return done;
     }
 
+    /// <summary>Writes guest linear memory for the host (a debugger): translated like
+    /// <see cref="PeekLinear"/> (no accessed/dirty bits, no host permission check), pages hidden by
+    /// <see cref="InspectionFilter"/> excluded; decoded code on the pages written is dropped.
+    /// Returns how many bytes were written (a prefix).</summary>
+    public int PokeLinear(ulong linear, ReadOnlySpan<byte> source)
+    {
+        int done = 0;
+        while (done < source.Length)
+        {
+            ulong at = linear + (ulong)done;
+            if (!Paging.TryPeek(at, out ulong physical)) break;
+            if (InspectionFilter is { } filter && filter.HidesPage(physical)) break;
+            int chunk = (int)Math.Min((ulong)(source.Length - done), 4096 - (at & 0xFFF));
+            chunk = (int)Math.Min((ulong)chunk, Memory.Size - physical);
+            source.Slice(done, chunk).CopyTo(Memory.Slice(physical, chunk));
+            Cpu.NotifyPhysicalWrite(physical);
+            done += chunk;
+        }
+        return done;
+    }
+
     /// <summary>The instruction bytes at <paramref name="rip"/> (CS-relative outside 64-bit mode),
     /// read like <see cref="PeekLinear"/>; returns how many could be read.</summary>
     public int PeekCode(ulong rip, Span<byte> destination) =>
@@ -279,6 +305,7 @@ public sealed class VirtualMachine : IDisposable
                 continue;
             }
             long batch = limits.MaxInstructions is { } m ? Math.Min(Batch, m - done) : Batch;
+            if (SingleStep) batch = 1;
             StopReason reason = Trace is null ? Cpu.Run(batch) : RunTraced(batch);
             if (_hostStop is { } hostStop)
                 return Stop(hostStop.Kind, hostStop.ExitCode, hostStop.Summary, start, clock);
