@@ -93,9 +93,12 @@ public static unsafe class Vtl1SealedTests
         OwnWrmsr(t, lstar);
     }
 
-    // VTL0 builds its own "WRMSR LSTAR" in a data page and maps it executable (nothing in the
-    // image can write LSTAR after the hand-over): the host intercepts the WRMSR (VTL1 armed it at
-    // the hand-over) and VTL1 applies the same policy as to the write call.
+    // VTL0 builds its own "WRMSR LSTAR" in a data page and makes an alias of it executable by
+    // clearing NX in the alias's page-table entry itself (nothing in the image can write LSTAR
+    // after the hand-over). The host intercepts the WRMSR (VTL1 armed it at the hand-over) and
+    // VTL1 applies the same policy as to the write call. Where VTL1 also owns VTL0's page tables
+    // (protect memory), the attack is refused one step earlier, at the page-table write: still
+    // exactly one VTL1 denial and #GP, and the normal-path WRMSR cannot be set up (SKIP).
     private static void OwnWrmsr(TestContext t, ulong lstar)
     {
         byte* page = Internal.Runtime.Heap.AllocatePages(1);
@@ -106,10 +109,21 @@ public static unsafe class Vtl1SealedTests
         *p++ = 0xBA; *(uint*)p = (uint)(other >> 32); p += 4;           // mov edx, high
         *p++ = (byte)(0x0F + s_opcodeSeed); *p++ = (byte)(0x30 + s_opcodeSeed);   // wrmsr
         *p = 0xC3;                                                      // ret
-        s_target = PageTables.MapAlias((ulong)page, PageFlags.Present);
+        ulong alias = PageTables.MapAlias((ulong)page, PageFlags.Present | PageFlags.NoExecute);
+        s_pte = (ulong)LeafEntry(alias);
+        FaultRecord pte = Denied(&MakeAliasExecutable, out bool pteDenied);
+        Native.InvalidatePage(alias);
+        s_target = alias;
+        if (pte.Faulted)
+        {
+            t.Check(pte.Vector == 13 && pteDenied && Native.ReadMsr(MsrLstar) == lstar, Names[8],
+                "the page-table write was not refused by VTL1 with #GP and one denial");
+            t.Skip(Names[9], "VTL0 cannot make a page executable: VTL1 owns its page tables");
+            return;
+        }
         t.Out.Write("  monitor: expect intercept kind=msr msr=").Hex(MsrLstar).Write(" value=").Hex(other).Line();
         FaultRecord r = Denied(&JumpToTarget, out bool counted);
-        t.Check(r.Faulted && r.Vector == 13 && r.Rip == s_target + 15 && counted && Native.ReadMsr(MsrLstar) == lstar,
+        t.Check(s_pte != 0 && r.Faulted && r.Vector == 13 && r.Rip == s_target + 15 && counted && Native.ReadMsr(MsrLstar) == lstar,
             Names[8], "no #GP at the WRMSR, LSTAR changed, or no VTL1 denial");
 
         *(uint*)(page + 6) = (uint)lstar;
@@ -117,6 +131,23 @@ public static unsafe class Vtl1SealedTests
         t.Out.Write("  monitor: expect intercept kind=msr msr=").Hex(MsrLstar).Write(" value=").Hex(lstar).Line();
         r = Denied(&JumpToTarget, out counted);
         t.Check(!r.Faulted && !counted && Native.ReadMsr(MsrLstar) == lstar, Names[9], "VTL1 refused an allowed WRMSR or LSTAR changed");
+    }
+
+    private static ulong s_pte;
+
+    private static void MakeAliasExecutable() => *(ulong*)s_pte &= ~PageFlags.NoExecute;
+
+    // The 4 KiB page-table entry of a mapped address (the kernel's tables are identity-mapped).
+    private static ulong* LeafEntry(ulong virt)
+    {
+        ulong* table = (ulong*)(Native.ReadCr3() & PageFlags.AddressMask);
+        for (int level = 3; level >= 1; level--)
+        {
+            ulong e = table[(virt >> (12 + 9 * level)) & 511];
+            if ((e & PageFlags.Present) == 0 || (e & PageFlags.Large) != 0) return null;
+            table = (ulong*)(e & PageFlags.AddressMask);
+        }
+        return table + ((virt >> 12) & 511);
     }
 
     private static void ExpectExecuteDenial(TestContext t, string name, delegate*<void> attack)
