@@ -74,6 +74,9 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
         var executeDenials = DenialExecuteLine().Matches(vs).Select(m => m.Groups[1].Value).ToList();
         var executeEvents = intercepts.Where(e => e.Get("kind") == "memory" && e.Get("access") == "execute").ToList();
         Assert.Equal(2, executeEvents.Count);
+        // VTL1 tells the two apart with the routine table it recorded at the hand-over
+        Assert.Contains("\nvtl1:   the sealed section is VTL1's: VTL0 called sealed routine 2 (privileged writes are VTL calls now)\n", vs, StringComparison.Ordinal);
+        Assert.Matches(@"\nvtl1:   the sealed section is VTL1's: VTL0 jumped to 0x[0-9a-fA-F]+, not the entry of a sealed routine\n", vs);
         for (var i = 0; i < executes.Count; i++)
         {
             Assert.True(HostEvent.SameValue(executes[i], executeDenials[i]), $"execute denial at {executeDenials[i]}, expected {executes[i]}");
