@@ -152,6 +152,8 @@ public static unsafe class Dispatcher
             c.Write(" of ").Write(register == HvRegister.Cr0 ? "CR0" : register == HvRegister.Cr4 ? "CR4" : "register").Write('=').Hex(value).Write(" (pinned bits)");
         else c.Write(" (message type ").Hex(type).Write(')');
         c.Write(" at rip=").Hex(rip).Line(": #GP(0) injected");
+        if (type == HvMessage.TypeGpaIntercept && access == HvMessage.AccessExecute)
+            SealedSection.ExplainFetch(*(ulong*)(payload + HvMessage.GpaGpa));
         InjectGp();
     }
 

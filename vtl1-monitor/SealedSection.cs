@@ -72,6 +72,21 @@ public static unsafe class SealedSection
         return MonitorStatus.Success;
     }
 
-    /// <summary>The recorded address of sealed routine <paramref name="index"/> (0 past the table).</summary>
-    public static ulong Routine(int index) => index >= 0 && index < RoutineCount ? s_routines.Entries[index] : 0;
+    /// <summary>After an execute denial at <paramref name="gpa"/>: one line saying, from the routine
+    /// table recorded at the hand-over, whether VTL0 called a sealed routine or jumped elsewhere
+    /// into the section (nothing when the fetch was outside it).</summary>
+    public static void ExplainFetch(ulong gpa)
+    {
+        if (!Taken || gpa < Start || gpa >= End) return;
+        var c = Machine.Console;
+        for (int i = 0; i < RoutineCount; i++)
+        {
+            if (s_routines.Entries[i] == gpa)
+            {
+                c.Write("  the sealed section is VTL1's: VTL0 called sealed routine ").UDec((ulong)i).Line(" (privileged writes are VTL calls now)");
+                return;
+            }
+        }
+        c.Write("  the sealed section is VTL1's: VTL0 jumped to ").Hex(gpa).Line(", not the entry of a sealed routine");
+    }
 }

@@ -259,6 +259,7 @@ public sealed class VpRegisterTests
         Assert.Equal(UInt128.Zero, g.Host.Partition.Vps[0].PendingEvent(0));
         Assert.Equal(0UL, g.ReadU64(Data));
         Assert.Equal(1L, g.Host.InjectedCount);
+        Assert.Equal([(0, vector, error, rip)], g.Events.Injections);
     }
 
     [Fact]

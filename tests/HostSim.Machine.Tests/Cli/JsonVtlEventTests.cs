@@ -31,6 +31,24 @@ public sealed class JsonVtlEventTests
     }
 
     [Fact]
+    public void An_exception_a_higher_vtl_made_pending_is_one_inject_line()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new JsonEventWriter(stream))
+        {
+            IVsmEventSink sink = writer;
+            sink.Injected(0, 0, 13, 0, 0x1005FD);
+        }
+        var line = JsonDocument.Parse(Encoding.UTF8.GetString(stream.ToArray()).Trim('\n')).RootElement;
+        Assert.Equal("inject", line.GetProperty("event").GetString());
+        Assert.Equal(0, line.GetProperty("vcpu").GetInt32());
+        Assert.Equal(0, line.GetProperty("vtl").GetInt32());
+        Assert.Equal(13, line.GetProperty("vector").GetInt32());
+        Assert.Equal("0x0", line.GetProperty("error_code").GetString());
+        Assert.Equal("0x1005fd", line.GetProperty("rip").GetString());
+    }
+
+    [Fact]
     public void Protection_changes_controls_and_intercepts_are_one_json_line_each()
     {
         using var stream = new MemoryStream();

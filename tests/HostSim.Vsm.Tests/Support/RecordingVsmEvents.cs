@@ -22,4 +22,8 @@ internal sealed class RecordingVsmEvents : IVsmEventSink
     public void Control(int vcpu, uint register, ulong value) => Controls.Add((register, value));
 
     public void Intercept(VsmInterceptEvent e) => Intercepts.Add(e);
+
+    public List<(int Vtl, byte Vector, uint ErrorCode, ulong Rip)> Injections { get; } = [];
+
+    public void Injected(int vcpu, int vtl, byte vector, uint errorCode, ulong rip) => Injections.Add((vtl, vector, errorCode, rip));
 }

@@ -63,6 +63,9 @@ public sealed partial class VsmProfileBootTests(ITestOutputHelper output)
         Assert.All(events.Where(e => e.Event == "inject"), e => Assert.Equal("13", e.Get("vector")));
         Assert.DoesNotContain(intercepts, e => e.Get("kind") == "msr");
         Assert.Equal(4, CallDenialLine().Matches(vs).Count);
+        // VTL1 tells the two fetches from the sealed section apart with the routine table it recorded at the hand-over
+        Assert.Contains("\nvtl1:   the sealed section is VTL1's: VTL0 called sealed routine 2 (privileged writes are VTL calls now)\n", vs, StringComparison.Ordinal);
+        Assert.Matches(@"\nvtl1:   the sealed section is VTL1's: VTL0 jumped to 0x[0-9a-fA-F]+, not the entry of a sealed routine\n", vs);
         Assert.Matches(@"\nmonitor: sealed section 0x[0-9a-fA-F]+-0x[0-9a-fA-F]+ \(\d+ bytes, sha256 [0-9a-f]{64}\) handed to VTL1\n", vs);
 
         var gpa = Assert.Single(ExpectMemoryLine().Matches(vs)).Groups[1].Value;
