@@ -113,11 +113,13 @@ public sealed class VpRegisterFile(VsmHost host, VsmPartition partition)
         var state = StateOf(cpu, vp, vtl);
         if (state is null || !WritePrivate(state, name, value)) return HvStatus.InvalidParameter;
         if (live) state.Load(cpu, vtl);
-        if (name is HvRegister.Cr0 or HvRegister.Cr3 or HvRegister.Cr4 or HvRegister.Efer)
+        if (name == HvRegister.Cr3)
         {
             // as the instruction would (MOV CR3 flushes even when the value is unchanged, which is how
             // a higher VTL flushes a lower one's TLB): every cached translation goes, the target
-            // VTL's included, whether or not it is running
+            // VTL's included, whether or not it is running. CR0, CR4 and EFER need nothing here: a
+            // change of a bit translations depend on is seen when the VTL next runs (the CPU
+            // compares them with what its cached translations were checked under).
             cpu.FlushTlb();
         }
         return HvStatus.Success;
