@@ -54,7 +54,7 @@ public sealed class HostControlSetup : IDisposable
         IVtlStateSource vtl;
         if (heki is null)
         {
-            var vsm = new VsmHost(vm, EventWriter, settings.Vtl1Debug);
+            var vsm = new VsmHost(vm, EventWriter, settings.Vtl1Debug) { Vtl1RemovalAllowed = () => settings.KexecAllowed };
             vtl = new VsmVtlState(vsm, settings.Vtl1Debug);
         }
         else
