@@ -26,6 +26,9 @@ public sealed record ControlSettings
     public TimeSpan? Timeout { get; init; }
     public long? MaxInstructions { get; init; }
     public bool Vtl1Debug { get; init; }
+
+    /// <summary>Whether VTL1 may remove itself before a kexec (--kexec, key "kexec"; default allow).</summary>
+    public bool KexecAllowed { get; init; } = true;
     public QmpEndpoint? Qmp { get; init; }
     public bool StartPaused { get; init; }
     public GdbEndpoint? Gdb { get; init; }
@@ -34,7 +37,7 @@ public sealed record ControlSettings
     public const int DefaultMaxResets = 8;
 
     /// <summary>Command-line values; null means the option was not given.</summary>
-    public sealed record CommandLine(string? Profile, string? OnDenial, string[] Pins, string? Timeout, long? MaxInstructions, string? Qmp, bool StartPaused = false, bool ShowVtl1 = false, string? OnReboot = null, string? Gdb = null, bool GdbWait = false);
+    public sealed record CommandLine(string? Profile, string? OnDenial, string[] Pins, string? Timeout, long? MaxInstructions, string? Qmp, bool StartPaused = false, bool ShowVtl1 = false, string? OnReboot = null, string? Gdb = null, bool GdbWait = false, string? Kexec = null);
 
     public static ControlSettings Merge(HostPolicy file, CommandLine cli)
     {
@@ -83,12 +86,22 @@ public sealed record ControlSettings
             }
         }
         if (cli.GdbWait && gdb is null) throw new UsageError("--gdb-wait needs --gdb (only gdb can start the guest)");
+        bool kexec = file.KexecAllowed ?? true;
+        if (cli.Kexec is { } kexecText)
+        {
+            kexec = kexecText.Trim().ToLowerInvariant() switch
+            {
+                "allow" => true,
+                "deny" => false,
+                _ => throw new UsageError($"--kexec {kexecText}: expected allow or deny"),
+            };
+        }
         if (cli.StartPaused && qmp is null) throw new UsageError("-S/--paused needs --qmp (only a QMP client can start the guest)");
         return new ControlSettings
         {
             StartPaused = cli.StartPaused, Gdb = gdb, GdbWait = cli.GdbWait,
             Profile = profile, Denials = denials, PinCr0 = cr0, PinCr4 = cr4, Filters = file.Filters,
-            OnTripleFault = file.OnTripleFault ?? RebootAction.Stop, OnReboot = onReboot, MaxResets = file.MaxResets ?? DefaultMaxResets,
+            OnTripleFault = file.OnTripleFault ?? RebootAction.Stop, OnReboot = onReboot, KexecAllowed = kexec, MaxResets = file.MaxResets ?? DefaultMaxResets,
             Timeout = timeout, MaxInstructions = cli.MaxInstructions ?? file.MaxInstructions, Vtl1Debug = cli.ShowVtl1 || (file.Vtl1Debug ?? false), Qmp = qmp,
         };
     }

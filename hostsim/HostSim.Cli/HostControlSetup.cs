@@ -58,7 +58,7 @@ public sealed class HostControlSetup : IDisposable
         IGdbVtlView? gdbVtl = null;
         if (heki is null)
         {
-            var vsm = new VsmHost(vm, EventWriter, settings.Vtl1Debug);
+            var vsm = new VsmHost(vm, EventWriter, settings.Vtl1Debug) { Vtl1RemovalAllowed = () => settings.KexecAllowed };
             vtl = new VsmVtlState(vsm, settings.Vtl1Debug);
             gdbVtl = new VsmGdbVtlView(vsm, settings.Vtl1Debug);
         }

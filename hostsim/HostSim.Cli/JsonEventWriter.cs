@@ -89,6 +89,8 @@ public sealed class JsonEventWriter(Stream stream) : IHekiEventSink, IVsmEventSi
         {
             VsmVtlEvent.PartitionVtlEnabled or VsmVtlEvent.VpVtlEnabled => "vtl-enable",
             VsmVtlEvent.VtlCall => "vtl-call",
+            VsmVtlEvent.Vtl1Removed => "vtl-remove",
+            VsmVtlEvent.Vtl1RemovalDenied => "vtl-remove-denied",
             _ => "vtl-return",
         });
         if (kind is VsmVtlEvent.PartitionVtlEnabled or VsmVtlEvent.VpVtlEnabled)

@@ -71,6 +71,10 @@ public static class RunCommand
             Description = "What a guest's reset request (port 0xCF9, the 8042's 0xFE) does: reboot (reset the platform and boot the same kernel again, "
                 + "at most reboot.max-resets times; the default) or stop (exit code 74, like QEMU's -no-reboot).",
         };
+        var kexec = new Option<string?>("--kexec")
+        {
+            Description = "--profile vsm: whether VTL1 may remove itself before a kexec (HekiGuest's RemoveVtl1 extension, docs/vtl.md): allow (default) or deny.",
+        };
         var policyFile = new Option<string?>("--policy")
         {
             Description = "Host policy file (JSON, docs/vmm.md): pins, CR/MSR filters, denial actions, reboot policy, limits. Options given on the command line win. Exit code 78 for a bad file.",
@@ -86,7 +90,7 @@ public static class RunCommand
             + "2 for bad input, 70 triple fault, 71 unimplemented instruction (--stop-on-unimplemented), 72 halted forever, 73 stopped on a denial, 75 a --gdb port in use, 74 stopped on a guest reset request (--on-reboot stop), 124 timeout or instruction limit.")
         {
             kernel, modules, cmdline, memory, timeout, maxInstructions, trace, boot, quiet, profile, onDenial, events, pin, serialFile,
-            stopOnUnimplemented, cpu, qmp, paused, policyFile, showVtl1, onReboot, gdb, gdbWait,
+            stopOnUnimplemented, cpu, qmp, paused, policyFile, showVtl1, onReboot, gdb, gdbWait, kexec,
         };
         command.SetAction(parse =>
         {
@@ -94,7 +98,7 @@ public static class RunCommand
             var settings = ControlSettings.Merge(file, new ControlSettings.CommandLine(
                 parse.GetResult(profile) is { Implicit: false } ? parse.GetValue(profile) : null,
                 parse.GetValue(onDenial), parse.GetValue(pin) ?? [], parse.GetValue(timeout), parse.GetValue(maxInstructions), parse.GetValue(qmp),
-                parse.GetValue(paused), parse.GetValue(showVtl1), parse.GetValue(onReboot), parse.GetValue(gdb), parse.GetValue(gdbWait)));
+                parse.GetValue(paused), parse.GetValue(showVtl1), parse.GetValue(onReboot), parse.GetValue(gdb), parse.GetValue(gdbWait), Kexec: parse.GetValue(kexec)));
             return Run(
                 parse.GetValue(kernel)!, parse.GetValue(modules) ?? [], parse.GetValue(cmdline) ?? "", parse.GetValue(memory) ?? "128M",
                 parse.GetValue(trace), parse.GetValue(boot) ?? "auto", parse.GetValue(quiet), settings,

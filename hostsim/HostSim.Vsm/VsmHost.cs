@@ -203,6 +203,34 @@ public sealed class VsmHost
         }
     }
 
+    /// <summary>Host userspace's kexec policy (the policy key "kexec"): whether VTL1 may remove
+    /// itself (HekiHvExtension.RemoveVtl1). Null allows it.</summary>
+    public Func<bool>? Vtl1RemovalAllowed { get; set; }
+
+    /// <summary>Zeroes every RAM page VTL0 cannot read (VTL1's private memory), before VTL1 goes.</summary>
+    internal void ZeroPagesHiddenFromVtl0()
+    {
+        var map = Partition.Vtl0Protections;
+        if (!map.Enabled) return;
+        for (ulong page = 0; page < map.PageCount; page++)
+        {
+            ulong gpa = page << 12;
+            if (gpa + 4096 > _vm.Memory.Size || !map.Denies(gpa, HvMapGpa.Read)) continue;
+            _vm.Memory.Slice(gpa, 4096).Clear();
+            _vm.Cpu.NotifyPhysicalWrite(gpa);
+        }
+        _vm.Cpu.FlushDecodeCache();
+    }
+
+    /// <summary>After RemoveVtl1: the TLB and decode caches forget VTL1's view; one event.</summary>
+    internal void Vtl1Removed()
+    {
+        Msrs.Clear(HvVtl.MaxVtl);   // VTL1's own synthetic MSRs go with it
+        _vm.Cpu.FlushTlb();
+        _vm.Cpu.FlushDecodeCache();
+        VtlEvent(VsmVtlEvent.Vtl1Removed, 0);
+    }
+
     internal void VtlEvent(VsmVtlEvent kind, int vtl)
     {
         _vtlEventCounts[kind] = _vtlEventCounts.GetValueOrDefault(kind) + 1;

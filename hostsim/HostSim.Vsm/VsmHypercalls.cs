@@ -69,6 +69,12 @@ public sealed class VsmHypercalls(VsmHost host, SyntheticMsrs msrs, VtlHypercall
                 return HypercallInput.Result(HvStatus.InvalidParameter, 0);
             }
         }
+        if (input.Code == HekiHvExtension.RemoveVtl1)
+        {
+            // HekiGuest's extension (docs/vtl.md section 17); on success the CPU is back in VTL0,
+            // whose RAX receives the status below
+            return HypercallInput.Result(vtl.RemoveVtl1(cpu, vp, input, inputGpa, outputGpa), 0);
+        }
         bool known = input.Code is HvCall.EnablePartitionVtl or HvCall.EnableVpVtl or HvCall.ModifyVtlProtectionMask
             or HvCall.GetVpRegisters or HvCall.SetVpRegisters;
         if (!known) return HypercallInput.Result(HvStatus.InvalidHypercallCode, 0);

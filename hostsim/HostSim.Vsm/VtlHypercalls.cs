@@ -55,6 +55,34 @@ public sealed class VtlHypercalls(VsmHost host, VsmPartition partition)
         return HvStatus.Success;
     }
 
+    /// <summary>
+    /// HekiGuest's RemoveVtl1 extension (docs/vtl.md section 17): fast, from VTL1 only, RDX/R8 =
+    /// the VTL0 RIP/RSP (canonical). Host userspace may refuse (<see cref="VsmHost.Vtl1RemovalAllowed"/>):
+    /// access denied and a "vtl-remove-denied" event. Otherwise every page VTL0 cannot read is
+    /// zeroed, the partition goes back to VTL0 only (VTL0 protections, intercepts, VTL1's saved
+    /// state gone) and VTL0 resumes at RIP/RSP with its own other registers.
+    /// </summary>
+    public ushort RemoveVtl1(Cpu.Cpu cpu, VirtualProcessorVtls caller, HypercallInput input, ulong rip, ulong rsp)
+    {
+        if (!input.Fast || input.RepCount != 0 || input.VariableHeaderQwords != 0) return HvStatus.InvalidHypercallInput;
+        if (caller.CurrentVtl != HvVtl.MaxVtl) return HvStatus.AccessDenied;
+        if (!IsCanonical(rip) || !IsCanonical(rsp)) return HvStatus.InvalidParameter;
+        if (host.Vtl1RemovalAllowed is { } allowed && !allowed())
+        {
+            host.VtlEvent(VsmVtlEvent.Vtl1RemovalDenied, caller.CurrentVtl);
+            return HvStatus.AccessDenied;
+        }
+        host.ZeroPagesHiddenFromVtl0();
+        caller.SwitchTo(cpu, 0);
+        partition.Reset();
+        cpu.Rip = rip;
+        cpu.WriteGpr(Cpu.Cpu.RSP, rsp);
+        host.Vtl1Removed();
+        return HvStatus.Success;
+    }
+
+    private static bool IsCanonical(ulong address) => (ulong)((long)(address << 16) >> 16) == address;
+
     /// <summary>VTL call: to the next higher VTL, which must be enabled for this VP; #UD otherwise.
     /// The caller's RIP is already past the VMCALL of the page's sequence (its RET then returns to
     /// the caller when this VTL is resumed).</summary>

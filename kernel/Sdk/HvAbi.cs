@@ -356,4 +356,20 @@ namespace HekiGuest.Abi
         /// <summary>Segment attributes bits 11:8 are reserved (the descriptor's limit 19:16 sits there).</summary>
         public const ushort SegmentAttributesReserved = 0x0F00;
     }
+
+    /// <summary>
+    /// HekiGuest's extension hypercalls: NOT part of the Hyper-V TLFS, which has no call for it
+    /// (docs/vtl.md section 17). Codes 0x8000-0x80FF, a range the TLFS does not assign; a host
+    /// without the extension answers HV_STATUS_INVALID_HYPERCALL_CODE like for any unknown code.
+    /// </summary>
+    public static class HekiHvExtension
+    {
+        public const ushort First = 0x8000, Last = 0x80FF;
+        /// <summary>Remove VTL1 (before a kexec): fast call from VTL1 only, RDX = the VTL0 RIP and
+        /// R8 = the VTL0 RSP to resume at. The host zeroes every page VTL0 cannot read (VTL1's
+        /// private memory), disables VTL1 for the partition and its VPs (protections, intercepts
+        /// and VTL1's state go), and resumes VTL0 at RIP/RSP with RAX = the status (0). Refused
+        /// with HV_STATUS_ACCESS_DENIED from VTL0 or when host userspace's policy forbids it.</summary>
+        public const ushort RemoveVtl1 = 0x8001;
+    }
 }

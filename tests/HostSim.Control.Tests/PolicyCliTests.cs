@@ -155,5 +155,14 @@ public sealed class PolicyCliTests : IDisposable
         Assert.Equal($"hostsim: error: {policy}:3: reboot.on-reboot: 'reset' is not one of reboot, stop", f.Stderr.Trim());
     }
 
+    [Fact]
+    public void A_bad_kexec_value_is_one_line()
+    {
+        var r = HostSimProcess.Run(_hi, "--kexec", "sometimes");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("hostsim: error: --kexec sometimes: expected allow or deny", r.Stderr.Trim());
+        Assert.Equal(1, HostSimProcess.Run(_hi, "--kexec", "deny", "--quiet").ExitCode);
+    }
+
     public void Dispose() => _files.Dispose();
 }

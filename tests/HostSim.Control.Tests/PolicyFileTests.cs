@@ -20,7 +20,8 @@ public sealed class PolicyFileTests
           ],
           "reboot": { "on-triple-fault": "reset", "on-reboot": "stop", "max-resets": 3 },
           "limits": { "timeout": "90s", "max-instructions": 5000000 },
-          "vtl1-debug": true
+          "vtl1-debug": true,
+          "kexec": "deny"
         }
         """;
 
@@ -44,6 +45,9 @@ public sealed class PolicyFileTests
         Assert.Equal(TimeSpan.FromSeconds(90), p.Timeout);
         Assert.Equal(5_000_000, p.MaxInstructions);
         Assert.True(p.Vtl1Debug);
+        Assert.False(p.KexecAllowed);
+        Assert.True(HostPolicyFile.Parse("{\"kexec\": \"allow\"}", "k.json").KexecAllowed);
+        Assert.Null(HostPolicyFile.Parse("{}", "k.json").KexecAllowed);
     }
 
     [Fact]
@@ -76,6 +80,8 @@ public sealed class PolicyFileTests
     [InlineData("{\"filters\": [{\"cr\": 4, \"bits\": 1, \"trap\": \"flip\", \"action\": \"deny\"}]}", 1, "filters[0].trap: 'flip' is not one of clear, set, change")]
     [InlineData("{\"reboot\": {\"on-triple-fault\": \"panic\"}}", 1, "reboot.on-triple-fault: 'panic' is not one of stop, reset")]
     [InlineData("{\"reboot\": {\"max-resets\": 1.5}}", 1, "reboot.max-resets: expected an integer")]
+    [InlineData("{\"kexec\": \"maybe\"}", 1, "kexec: 'maybe' is not one of allow, deny")]
+    [InlineData("{\"kexec\": true}", 1, "kexec: expected a string")]
     [InlineData("{\"vtl1-debug\": \"yes\"}", 1, "vtl1-debug: expected true or false")]
     [InlineData("{\"profile\": \"heki\", \"profile\": \"none\"}", 1, "profile: given twice")]
     [InlineData("[1]", 1, "policy: expected an object")]

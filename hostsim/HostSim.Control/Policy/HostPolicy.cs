@@ -36,6 +36,10 @@ public sealed record HostPolicy
     public TimeSpan? Timeout { get; init; }
     public long? MaxInstructions { get; init; }
 
+    /// <summary>"kexec": "allow"|"deny", as --kexec: whether VTL1 may remove itself before a
+    /// kexec (the HekiGuest RemoveVtl1 extension, docs/vtl.md section 17).</summary>
+    public bool? KexecAllowed { get; init; }
+
     /// <summary>"vtl1-debug": opt-in to show VTL1 state to debuggers (stored and reported for now).</summary>
     public bool? Vtl1Debug { get; init; }
 }

@@ -19,7 +19,7 @@ public sealed class HostPolicyFile : JsonConverter<HostPolicy>
         MaxDepth = 16,
     };
 
-    public static IReadOnlyList<string> Keys { get; } = ["profile", "on-denial", "denials", "pins", "filters", "reboot", "limits", "vtl1-debug"];
+    public static IReadOnlyList<string> Keys { get; } = ["profile", "on-denial", "denials", "pins", "filters", "reboot", "limits", "vtl1-debug", "kexec"];
 
     public static HostPolicy Load(string path)
     {
@@ -70,6 +70,7 @@ public sealed class HostPolicyFile : JsonConverter<HostPolicy>
                 "reboot" => ReadReboot(ref reader, key, p),
                 "limits" => ReadLimits(ref reader, key, p),
                 "vtl1-debug" => p with { Vtl1Debug = PolicyReader.Bool(ref reader, key) },
+                "kexec" => p with { KexecAllowed = PolicyReader.Choice(ref reader, key, ["allow", "deny"]) == "allow" },
                 _ => throw PolicyReader.Error(key, $"unknown key (expected one of {string.Join(", ", Keys)})"),
             };
         }
