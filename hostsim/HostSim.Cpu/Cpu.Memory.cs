@@ -88,13 +88,7 @@ public sealed unsafe partial class Cpu
     public void FlushTlb()
     {
         (Translator as ITranslationCache)?.InvalidateAll();
-        _ctxCr0 = Cr0 & Cr0TranslationBits;
-        _ctxCr3 = Cr3;
-        _ctxCr4 = Cr4 & Cr4TranslationBits;
-        _ctxEfer = Efer & EferTranslationBits;
-        _ctxAc = SmapAc();
-        _ctxCpl = Cpl;
-        NewCodeGeneration();
+        StartContextFresh();
         _flushEpoch++;   // the fill below clears every context's entries: saved contexts start again
         FillInvalid(ref _rTlb);
         FillInvalid(ref _xTlb);

@@ -85,6 +85,8 @@ public sealed unsafe partial class Cpu
         SyncTranslationContext();
     }
 
+    /// <summary>The current context's translations are to be checked under the live registers
+    /// from now on, with a new jump-cache generation (its old links are stale).</summary>
     private void StartContextFresh()
     {
         _ctxCr0 = Cr0 & Cr0TranslationBits;

@@ -50,6 +50,15 @@ public sealed class TranslationContextTests
         return box.Cpu.Gpr[Cpu.RAX];
     }
 
+    // the same "read the data page" code in both address spaces; 0x1111 in A's data page, 0x2222 in B's
+    private static void LoadReaders(GuestBox box, TwoSpaces spaces)
+    {
+        box.Load(a => { a.mov(rax, __qword_ptr[Data]); a.hlt(); });
+        box.Load(a => { a.mov(rax, __qword_ptr[Data]); a.hlt(); }, spaces.CodeB);
+        box.WriteU64(spaces.DataA, 0x1111);
+        box.WriteU64(spaces.DataB, 0x2222);
+    }
+
     private static void Enter(GuestBox box, ulong root, int context)
     {
         box.Cpu.Cr3 = root;
@@ -61,10 +70,7 @@ public sealed class TranslationContextTests
     {
         var (box, spaces) = Machine();
         using var _ = box;
-        box.Load(a => { a.mov(rax, __qword_ptr[Data]); a.hlt(); });
-        box.Load(a => { a.mov(rax, __qword_ptr[Data]); a.hlt(); }, spaces.CodeB);
-        box.WriteU64(spaces.DataA, 0x1111);
-        box.WriteU64(spaces.DataB, 0x2222);
+        LoadReaders(box, spaces);
 
         Assert.Equal(0x1111UL, RunAt(box));
         Enter(box, RootB, 1);
@@ -84,9 +90,7 @@ public sealed class TranslationContextTests
     {
         var (box, spaces) = Machine();
         using var _ = box;
-        box.Load(a => { a.mov(rax, __qword_ptr[Data]); a.hlt(); });
-        box.Load(a => { a.mov(rax, __qword_ptr[Data]); a.hlt(); }, spaces.CodeB);
-        box.WriteU64(spaces.DataA, 0x1111);
+        LoadReaders(box, spaces);
         box.WriteU64(0x70000, 0x7777);
         Assert.Equal(0x1111UL, RunAt(box));
 
@@ -122,10 +126,7 @@ public sealed class TranslationContextTests
         // without a flush): what its entries were checked under differs, so they are dropped
         var (box, spaces) = Machine();
         using var _ = box;
-        box.Load(a => { a.mov(rax, __qword_ptr[Data]); a.hlt(); });
-        box.Load(a => { a.mov(rax, __qword_ptr[Data]); a.hlt(); }, spaces.CodeB);
-        box.WriteU64(spaces.DataA, 0x1111);
-        box.WriteU64(spaces.DataB, 0x2222);
+        LoadReaders(box, spaces);
         Assert.Equal(0x1111UL, RunAt(box));
         Enter(box, RootA, 1);
         Enter(box, RootB, 0);
