@@ -27,6 +27,9 @@ QEMU_ACCEL ?= $(if $(filter kvm,$(HEKI_QEMU_ACCEL)),kvm,tcg)
 QEMU_FLAGS := -machine q35 -cpu max -m $(QEMU_MEM) -accel $(QEMU_ACCEL) -display none -no-reboot \
   -nodefaults -device isa-debug-exit,iobase=0xf4,iosize=0x04 -serial stdio
 RUN_CMDLINE ?= $(KERNEL_CMDLINE)
+# The host profile `make run` boots on: vsm, the policy-free Hyper-V VSM host, on which the kernel
+# starts its own VTL1 monitor (`boot: mode vtl1`); heki for the Heki-style host, none for no interface.
+RUN_PROFILE ?= vsm
 
 -include mk/*.mk
 
@@ -36,8 +39,8 @@ all: kernel iso hostsim
 # The main job: boot the kernel ELF on the bundled host simulator (needs only the .NET SDK and
 # binutils). The exit code follows the kernel's: 1 when every self-test passed.
 run: $(KERNEL_ELF) $(TEST_MODULE) $(HOSTSIM_DLL)
-	@echo "== booting $(KERNEL_ELF) on hostsim (multiboot2), command line: $(RUN_CMDLINE)"
-	@$(HOSTSIM) run $(KERNEL_ELF) --module $(TEST_MODULE)=testmodule --cmdline "$(RUN_CMDLINE)" --timeout 120s; \
+	@echo "== booting $(KERNEL_ELF) on hostsim (multiboot2, --profile $(RUN_PROFILE)), command line: $(RUN_CMDLINE)"
+	@$(HOSTSIM) run $(KERNEL_ELF) --module $(TEST_MODULE)=testmodule --profile $(RUN_PROFILE) --cmdline "$(RUN_CMDLINE)" --timeout 120s; \
 	  rc=$$?; if [ $$rc = 1 ]; then echo "== all self-tests passed"; exit 0; else echo "== kernel exit status $$rc (3 = test failures, 5 = panic, 70+ = simulator stop)"; exit $$rc; fi
 
 # The same boot on QEMU's PVH path (qemu -kernel).
